@@ -1,0 +1,150 @@
+import Foundation
+import Reduction
+import VideoIO
+
+/// What a finished run produced.
+public struct RunResult: Sendable {
+    /// The compression report.
+    public var report: Report
+    /// The video that was read.
+    public var source: VideoInfo
+    /// Where the token pack was written, if one was asked for.
+    public var outputPath: String?
+}
+
+/// Runs a resolved pipeline on one video: read and resize the sampled frames, cut them into
+/// patches, pass them through the reducer chain clip by clip, write the token pack and measure
+/// fidelity.
+///
+/// Memory is bounded by `clipFrames` frames plus what reducers hold (EVS `rate` mode spools to
+/// disk past its budget), never by the length of the video.
+public final class PipelineRunner {
+    public let pipeline: ResolvedPipeline
+    /// Whether to rebuild the video from kept patches and report PSNR.
+    public var measuresFidelity = true
+    /// Show progress on standard error when it is a terminal.
+    public var showsProgress = true
+    /// Where to write a picture of what was kept (PNG), if anywhere.
+    public var picturePath: String?
+
+    public init(pipeline: ResolvedPipeline) {
+        self.pipeline = pipeline
+    }
+
+    /// Runs the pipeline.
+    ///
+    /// - Parameters:
+    ///   - input: the video file.
+    ///   - output: the token pack to write (atomically), or nil to only report.
+    /// - Throws: `VideoError`, `PipelineError`, `ReductionError` or a token pack error; on any
+    ///   error nothing is left at `output`.
+    public func run(input: String, output: String?) throws -> RunResult {
+        let wallStart = Stopwatch.now()
+        let reader = try VideoReader(path: input)
+        let info = reader.info
+        let plan = try reader.plan(pipeline.sampling)
+        guard !plan.isEmpty else {
+            throw PipelineError("no frames sampled from '\(input)' — widen --start/--end or raise --fps/--frames")
+        }
+        let reducers = try pipeline.makeReducers()
+        let patchifier = Patchifier(patchSize: ResolvedPipeline.patchSize)
+        let size = pipeline.resize.outputSize(forSource: FrameSize(width: info.width, height: info.height))
+        let grid = patchifier.grid(width: size.width, height: size.height)
+
+        let writer = try output.map {
+            try TokenPackWriter(path: $0, dtype: pipeline.dtype, dimension: patchifier.dimension)
+        }
+        var completed = false
+        defer { if !completed { writer?.abort() } }
+
+        let meter = measuresFidelity ? FidelityMeter() : nil
+        let picture = picturePath.map { _ in ReportPicture(frameCount: plan.count) }
+        var frameTokens: [Int] = []
+        var frameRecords: [FrameRecord] = []
+        var writeTime = 0.0
+        var fidelityTime = 0.0
+        let chain = StageChain(reducers: reducers) { clip in
+            var t0 = Stopwatch.now()
+            try writer?.append(clip)
+            writeTime += Double(Stopwatch.now() - t0) / 1e9
+            t0 = Stopwatch.now()
+            try meter?.recordKept(clip)
+            fidelityTime += Double(Stopwatch.now() - t0) / 1e9
+            picture?.record(kept: clip)
+            frameTokens.append(contentsOf: clip.tokensPerFrame)
+            frameRecords.append(contentsOf: clip.frames)
+        }
+
+        let progress = showsProgress ? ProgressMeter(total: plan.count, label: "vtok") : nil
+        var pending: [VideoFrame] = []
+        var patchTime = 0.0
+        var callbackTime = 0.0
+        var delivered = 0
+        func flush() throws {
+            guard !pending.isEmpty else { return }
+            var t0 = Stopwatch.now()
+            let clip = patchifier.tokens(of: pending)
+            patchTime += Double(Stopwatch.now() - t0) / 1e9
+            pending.removeAll(keepingCapacity: true)
+            t0 = Stopwatch.now()
+            try meter?.recordOriginal(clip)
+            fidelityTime += Double(Stopwatch.now() - t0) / 1e9
+            try chain.process(clip)
+        }
+
+        let readStart = Stopwatch.now()
+        let stats = try reader.read(plan, resize: pipeline.resize) { frame in
+            let t0 = Stopwatch.now()
+            picture?.record(frame: frame)
+            pending.append(frame)
+            delivered += 1
+            if pending.count >= pipeline.clipFrames { try flush() }
+            progress?.update(delivered)
+            callbackTime += Double(Stopwatch.now() - t0) / 1e9
+        }
+        let readTime = Double(Stopwatch.now() - readStart) / 1e9 - callbackTime
+        try flush()
+        try chain.finish()
+        progress?.finish()
+
+        guard delivered > 0 else {
+            throw PipelineError("no frame of '\(input)' could be decoded — the video data is damaged")
+        }
+
+        let tokensIn = delivered * grid.rows * grid.columns
+        let tokensOut = frameTokens.reduce(0, +)
+        var stages = [
+            StageReport(name: "read+resize", tokensIn: tokensIn, tokensOut: tokensIn, seconds: readTime),
+            StageReport(name: "patchify", tokensIn: tokensIn, tokensOut: tokensIn, seconds: patchTime),
+        ]
+        stages.append(contentsOf: chain.reports)
+        if meter != nil {
+            stages.append(StageReport(name: "fidelity", tokensIn: tokensOut, tokensOut: tokensOut, seconds: fidelityTime))
+        }
+
+        func makeReport(writeSeconds: Double) -> Report {
+            var all = stages
+            if writer != nil {
+                all.append(StageReport(name: "write", tokensIn: tokensOut, tokensOut: tokensOut, seconds: writeSeconds))
+            }
+            return Report(
+                frames: delivered, framesPlanned: plan.count, framesDecoded: stats.framesDecoded,
+                framesInVideo: info.frameCount, framesLost: stats.framesLost, corruptPackets: stats.corruptPackets,
+                tokensIn: tokensIn, tokensOut: tokensOut, stages: all, frameTokens: frameTokens,
+                seconds: Double(Stopwatch.now() - wallStart) / 1e9, psnrDB: meter?.psnr, mse: meter?.meanSquaredError,
+                tokenDimension: patchifier.dimension)
+        }
+
+        var report = makeReport(writeSeconds: writeTime)
+        if let writer {
+            let t0 = Stopwatch.now()
+            try writer.finish(
+                frames: frameRecords, frameTokens: frameTokens,
+                metadata: try TokenPackMetadata(pipeline: pipeline, source: info, report: report))
+            report = makeReport(writeSeconds: writeTime + Double(Stopwatch.now() - t0) / 1e9)
+        }
+        if let picture, let picturePath { try picture.write(to: picturePath) }
+        completed = true
+        return RunResult(report: report, source: info, outputPath: output)
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+
+/// What one stage of a run did.
+public struct StageReport: Sendable, Codable, Equatable {
+    public var name: String
+    public var tokensIn: Int
+    public var tokensOut: Int
+    public var seconds: Double
+
+    public init(name: String, tokensIn: Int, tokensOut: Int, seconds: Double) {
+        self.name = name
+        self.tokensIn = tokensIn
+        self.tokensOut = tokensOut
+        self.seconds = seconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name
+        case tokensIn = "tokens_in"
+        case tokensOut = "tokens_out"
+        case seconds
+    }
+}
+
+/// The compression report of one run: counts, ratios, timings and fidelity.
+///
+/// Written as JSON by `--report-json` and into every token pack's metadata; `table()` renders
+/// it for a terminal.
+public struct Report: Sendable, Codable, Equatable {
+    /// Sampled frames delivered to the reducers.
+    public var frames: Int
+    /// Frames the sampling plan asked for.
+    public var framesPlanned: Int
+    /// Frames the decoder fully decoded (sampled ones and the references they need).
+    public var framesDecoded: Int
+    /// Frames in the video stream.
+    public var framesInVideo: Int
+    /// Planned frames lost to damaged data.
+    public var framesLost: Int
+    /// Packets the decoder rejected as corrupt.
+    public var corruptPackets: Int
+    public var tokensIn: Int
+    public var tokensOut: Int
+    /// `tokensIn / tokensOut` (∞ is written as 0 when nothing survives).
+    public var compressionRatio: Double
+    public var stages: [StageReport]
+    /// Tokens kept for each sampled frame.
+    public var frameTokens: [Int]
+    /// Wall-clock seconds of the whole run.
+    public var seconds: Double
+    /// Sampled frames per second of wall-clock time.
+    public var framesPerSecond: Double
+    /// PSNR (dB, peak 1) of the video rebuilt from kept patches against the sampled frames;
+    /// nil when the rebuild is exact or fidelity was not measured.
+    public var psnrDB: Double?
+    /// Mean squared error behind `psnrDB`; nil when fidelity was not measured.
+    public var mse: Double?
+    /// Width of one token.
+    public var tokenDimension: Int
+
+    public init(
+        frames: Int, framesPlanned: Int, framesDecoded: Int, framesInVideo: Int, framesLost: Int, corruptPackets: Int,
+        tokensIn: Int, tokensOut: Int, stages: [StageReport], frameTokens: [Int], seconds: Double,
+        psnrDB: Double?, mse: Double?, tokenDimension: Int
+    ) {
+        self.frames = frames
+        self.framesPlanned = framesPlanned
+        self.framesDecoded = framesDecoded
+        self.framesInVideo = framesInVideo
+        self.framesLost = framesLost
+        self.corruptPackets = corruptPackets
+        self.tokensIn = tokensIn
+        self.tokensOut = tokensOut
+        self.compressionRatio = tokensOut > 0 ? Double(tokensIn) / Double(tokensOut) : 0
+        self.stages = stages
+        self.frameTokens = frameTokens
+        self.seconds = seconds
+        self.framesPerSecond = seconds > 0 ? Double(frames) / seconds : 0
+        self.psnrDB = psnrDB
+        self.mse = mse
+        self.tokenDimension = tokenDimension
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case frames
+        case framesPlanned = "frames_planned"
+        case framesDecoded = "frames_decoded"
+        case framesInVideo = "frames_in_video"
+        case framesLost = "frames_lost"
+        case corruptPackets = "corrupt_packets"
+        case tokensIn = "tokens_in"
+        case tokensOut = "tokens_out"
+        case compressionRatio = "compression_ratio"
+        case stages
+        case frameTokens = "frame_tokens"
+        case seconds
+        case framesPerSecond = "frames_per_second"
+        case psnrDB = "psnr_db"
+        case mse
+        case tokenDimension = "token_dimension"
+    }
+
+    /// Always writes `psnr_db` (null when exact), so readers find every documented key.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(frames, forKey: .frames)
+        try c.encode(framesPlanned, forKey: .framesPlanned)
+        try c.encode(framesDecoded, forKey: .framesDecoded)
+        try c.encode(framesInVideo, forKey: .framesInVideo)
+        try c.encode(framesLost, forKey: .framesLost)
+        try c.encode(corruptPackets, forKey: .corruptPackets)
+        try c.encode(tokensIn, forKey: .tokensIn)
+        try c.encode(tokensOut, forKey: .tokensOut)
+        try c.encode(compressionRatio, forKey: .compressionRatio)
+        try c.encode(stages, forKey: .stages)
+        try c.encode(frameTokens, forKey: .frameTokens)
+        try c.encode(seconds, forKey: .seconds)
+        try c.encode(framesPerSecond, forKey: .framesPerSecond)
+        try c.encode(psnrDB, forKey: .psnrDB)
+        try c.encode(mse, forKey: .mse)
+        try c.encode(tokenDimension, forKey: .tokenDimension)
+    }
+
+    /// The report as pretty, key-sorted JSON.
+    public func jsonData() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(self)
+    }
+
+    /// Reads a report from JSON.
+    public init(json: Data) throws {
+        self = try JSONDecoder().decode(Report.self, from: json)
+    }
+}

@@ -1,0 +1,11 @@
+import TensorCore
+
+/// Writes reports to files atomically.
+public enum ReportFile {
+    /// Writes the report as JSON; nothing appears at `path` unless the write succeeds.
+    public static func write(_ report: Report, to path: String) throws {
+        let writer = try AtomicFileWriter(destination: path)
+        try writer.write([UInt8](try report.jsonData()) + [0x0A])
+        try writer.commit()
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import Reduction
+import TensorCore
+
+/// Writes a token pack: one safetensors file holding the kept tokens and where they came from.
+///
+/// | tensor | shape | dtype | meaning |
+/// |---|---|---|---|
+/// | `tokens` | [N, D] | F32, F16 or BF16 | kept tokens in stream order |
+/// | `coords` | [N, 4] | I32 | (frame t, row, col, scale) of each token |
+/// | `frame_tokens` | [T] | I32 | tokens kept per sampled frame |
+/// | `frame_pts` | [T] | F64 | presentation time of each sampled frame, seconds |
+/// | `frame_index` | [T] | I64 | index of each sampled frame in the decoded stream |
+///
+/// Tokens are spooled to a hidden file beside the destination while the video is processed, so
+/// memory stays bounded; `finish` writes the pack atomically (temporary file, then rename) and
+/// removes the spool. Nothing appears at the destination unless `finish` succeeds.
+public final class TokenPackWriter {
+    public let path: String
+    public let dtype: DType
+    public let dimension: Int
+    private let spoolPath: String
+    private var spool: FileHandle?
+    private var coords: [Int32] = []
+    private var tokenCount = 0
+
+    /// Prepares to write a pack at `path`.
+    ///
+    /// - Throws: `PipelineError` when the folder is not writable.
+    public init(path: String, dtype: DType, dimension: Int) throws {
+        guard DType.outputOptions.contains(dtype) else {
+            throw PipelineError("token dtype \(dtype) is not f32, f16 or bf16")
+        }
+        self.path = path
+        self.dtype = dtype
+        self.dimension = dimension
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw PipelineError("cannot write '\(path)': the folder '\(directory)' does not exist — create it first")
+        }
+        spoolPath = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).tokens-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+            .path
+        guard FileManager.default.createFile(atPath: spoolPath, contents: nil),
+            let handle = FileHandle(forWritingAtPath: spoolPath)
+        else {
+            throw PipelineError("cannot write in '\(directory)' — check its permissions")
+        }
+        spool = handle
+    }
+
+    deinit {
+        abort()
+    }
+
+    /// Appends a clip's tokens.
+    public func append(_ clip: TokenSet) throws {
+        precondition(clip.dimension == dimension, "token width changed mid-stream")
+        guard let spool else { throw PipelineError("token pack '\(path)' is already finished") }
+        let data: Data
+        switch dtype {
+        case .f16: data = clip.features.float16Bits().withUnsafeBytes { Data($0) }
+        case .bf16: data = clip.features.bfloat16Bits().withUnsafeBytes { Data($0) }
+        default: data = clip.features.withUnsafeBytes { Data($0) }
+        }
+        do {
+            try spool.write(contentsOf: data)
+        } catch {
+            throw PipelineError("cannot write tokens beside '\(path)': \(error.localizedDescription) — check free disk space")
+        }
+        coords.reserveCapacity(coords.count + clip.count * 4)
+        for c in clip.coords { coords.append(contentsOf: [c.t, c.row, c.col, c.scale]) }
+        tokenCount += clip.count
+    }
+
+    /// Writes the pack atomically and removes the spool.
+    ///
+    /// - Parameters:
+    ///   - frames: every sampled frame, in order.
+    ///   - frameTokens: tokens kept per frame, in the same order.
+    ///   - metadata: the pack's `__metadata__`.
+    public func finish(frames: [FrameRecord], frameTokens: [Int], metadata: TokenPackMetadata) throws {
+        precondition(frames.count == frameTokens.count, "one token count per frame")
+        guard let handle = spool else { throw PipelineError("token pack '\(path)' is already finished") }
+        try handle.synchronize()
+        try handle.close()
+        spool = nil
+        defer { try? FileManager.default.removeItem(atPath: spoolPath) }
+        var writer = SafetensorsWriter(metadata: metadata.entries)
+        let bytes = tokenCount * dimension * dtype.byteSize
+        try writer.addTensor(
+            "tokens", dtype: dtype, shape: [tokenCount, dimension],
+            source: .fileRegion(path: spoolPath, offset: 0, length: bytes))
+        try writer.addTensor("coords", shape: [tokenCount, 4], int32s: coords)
+        try writer.addTensor("frame_tokens", shape: [frames.count], int32s: frameTokens.map { Int32($0) })
+        try writer.addTensor("frame_pts", shape: [frames.count], float64s: frames.map(\.pts))
+        try writer.addTensor("frame_index", shape: [frames.count], int64s: frames.map { Int64($0.sourceIndex) })
+        try writer.write(to: path)
+    }
+
+    /// Drops everything written so far; nothing is left on disk.
+    public func abort() {
+        try? spool?.close()
+        spool = nil
+        try? FileManager.default.removeItem(atPath: spoolPath)
+    }
+}

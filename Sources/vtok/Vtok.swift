@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import Pipeline
+
+@main
+struct Vtok: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vtok",
+        abstract: "Reduce a video to the few visual tokens a VLM needs, and report the compression.",
+        version: VtokVersion.current,
+        subcommands: [Reduce.self, Inspect.self, ReportCommand.self]
+    )
+
+    /// Parses and runs, printing every failure as one line on standard error.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as ExitCode {
+            Foundation.exit(error.rawValue)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                exit(withError: error)  // --help and --version print as ArgumentParser does
+            }
+            let isUsage = code == .validationFailure
+            let message = isUsage ? fullMessage(for: error) : String(describing: error)
+            let line = message.split(separator: "\n").first.map(String.init) ?? message
+            var text = "vtok: error: " + line.replacingOccurrences(of: "Error: ", with: "")
+            if isUsage { text += " (see 'vtok --help')" }
+            FileHandle.standardError.write(Data((text + "\n").utf8))
+            Foundation.exit(isUsage ? 2 : 1)
+        }
+    }
+}

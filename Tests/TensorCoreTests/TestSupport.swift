@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+
+/// A fresh directory under the system temporary directory, removed with everything in it on deinit.
+final class TemporaryDirectory {
+    let path: String
+
+    init() throws {
+        var template = Array((NSTemporaryDirectory() + "/vtok-tensorcore-XXXXXX").utf8CString)
+        let created = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        guard let created else { throw TestSupportError("mkdtemp failed (errno \(errno))") }
+        path = String(cString: created)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    /// `path/name`.
+    func file(_ name: String) -> String { path + "/" + name }
+
+    /// The names in the directory, sorted (hidden ones included).
+    func contents() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: path).sorted()
+    }
+}
+
+struct TestSupportError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Writes `bytes` to `path` (test fixtures; not atomic).
+func writeFile(_ path: String, _ bytes: [UInt8]) throws {
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
+}
+
+/// Reads the whole file at `path`.
+func readFile(_ path: String) throws -> [UInt8] {
+    [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+}
+
+/// Builds safetensors bytes by hand: the 8-byte length, `header` as is, then `data`.
+/// `declaredLength` overrides the length prefix to build corrupt files.
+func safetensorsBytes(header: String, data: [UInt8] = [], declaredLength: UInt64? = nil) -> [UInt8] {
+    let headerBytes = Array(header.utf8)
+    let length = declaredLength ?? UInt64(headerBytes.count)
+    return withUnsafeBytes(of: length.littleEndian) { Array($0) } + headerBytes + data
+}
+
+/// A small, fast, seedable generator (SplitMix64) for filling test data from one seed.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+extension Array where Element == Float {
+    /// `count` uniform values in -1...1 from `seed`.
+    static func random(count: Int, seed: UInt64) -> [Float] {
+        var generator = SplitMix64(seed: seed)
+        return (0..<count).map { _ in Float.random(in: -1...1, using: &generator) }
+    }
+}
+
+/// The repository root, found from this file's path (Tests/TensorCoreTests/TestSupport.swift).
+func repositoryRoot(filePath: String = #filePath) -> String {
+    URL(fileURLWithPath: filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+}
+
+/// The result of running a child process.
+struct ProcessOutput {
+    var status: Int32
+    var output: String
+}
+
+/// Runs `executable` with `arguments`, capturing stdout and stderr together.
+func runProcess(_ executable: String, _ arguments: [String]) throws -> ProcessOutput {
+    let process = Process()
+    if executable.contains("/") {
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+    } else {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [executable] + arguments
+    }
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return ProcessOutput(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+}
