@@ -103,14 +103,6 @@ static inline int vtok_frame_linesize(const AVFrame *frame, int i) {
     return (i >= 0 && i < AV_NUM_DATA_POINTERS) ? frame->linesize[i] : 0;
 }
 
-/// The planes of a frame as a `const uint8_t *const *`, as `sws_scale` takes them.
-static inline const uint8_t *const *vtok_frame_planes(const AVFrame *frame) {
-    return (const uint8_t *const *)frame->data;
-}
-
-/// The row sizes of a frame as `sws_scale` takes them.
-static inline const int *vtok_frame_linesizes(const AVFrame *frame) { return frame->linesize; }
-
 // MARK: - Codec context
 
 /// Turns on libavcodec's own frame and slice threading with an automatic thread count.

@@ -19,6 +19,10 @@
 /// ``SafetensorsError`` with a one-line description naming the file and tensor.
 ///
 /// The object is immutable after initialisation, so it can be shared across threads.
+///
+/// As with any `mmap`, truncating the file from another process while it is mapped makes later
+/// reads of the lost pages fail with `SIGBUS`. Replacing it by `rename` (as ``AtomicFileWriter``
+/// does) is safe: the mapping keeps the old file.
 public final class SafetensorsFile: @unchecked Sendable {
     /// The path the file was opened with.
     public let path: String

@@ -8,7 +8,10 @@
 /// sends the packets between them.
 ///
 /// When every sampled frame is a keyframe, only those packets are sent, with
-/// `AVDISCARD_NONKEY`, and the decoder is not flushed between them.
+/// `AVDISCARD_NONKEY`.
+///
+/// Streams without presentation timestamps are decoded in full from the start, because only
+/// the decoder's output order tells which frame is which.
 struct DecodeSchedule: Sendable {
     /// Runs of packets (decode indices) to send, ascending and disjoint.
     let segments: [ClosedRange<Int>]
@@ -16,12 +19,22 @@ struct DecodeSchedule: Sendable {
     let sampledPackets: Set<Int>
     /// Whether only keyframes are decoded.
     let keyframesOnly: Bool
+    /// Whether every packet is decoded in order and frames are numbered as they come out.
+    let numbersFramesByOutputOrder: Bool
 
     /// Number of packets the schedule sends.
     var packetsToSend: Int { segments.reduce(0) { $0 + $1.count } }
 
     /// The schedule for `plan` (display indices into `table`).
     init(plan: [PlannedFrame], table: PacketTable) {
+        guard table.hasPresentationTimestamps else {
+            segments = table.packetCount > 0 ? [0...(table.packetCount - 1)] : []
+            sampledPackets = Set(0..<table.packetCount)
+            keyframesOnly = false
+            numbersFramesByOutputOrder = true
+            return
+        }
+        numbersFramesByOutputOrder = false
         let packets = plan.map { Int(table.packetOfDisplay[$0.index]) }
         sampledPackets = Set(packets)
         keyframesOnly = !packets.isEmpty && packets.allSatisfy { table.packetIsKeyframe[$0] }

@@ -7,14 +7,8 @@ enum FFmpegStatus {
     static let tryAgain = vtok_averror_eagain()
     /// `AVERROR_EOF`.
     static let endOfFile = vtok_averror_eof()
-    /// `AVERROR_INVALIDDATA`.
-    static let invalidData = vtok_averror_invaliddata()
     /// `AVERROR(ENOENT)`.
     static let noSuchFile = vtok_averror_enoent()
-    /// `AVERROR_DECODER_NOT_FOUND`.
-    static let decoderNotFound = vtok_averror_decoder_not_found()
-    /// `AVERROR_STREAM_NOT_FOUND`.
-    static let streamNotFound = vtok_averror_stream_not_found()
     /// `AV_NOPTS_VALUE`.
     static let noTimestamp = vtok_nopts_value()
 

@@ -27,11 +27,12 @@ final class FrameScaler {
     private var context: OpaquePointer?
     private var source: SourceDescription?
 
-    /// A scaler producing frames of `outputSize` (both sides at least 1).
-    init(outputSize: FrameSize) {
+    /// A scaler producing frames of `outputSize` (both sides at least 1). Pass
+    /// `allowsFloatOutput: false` to force the 8-bit path (for tests).
+    init(outputSize: FrameSize, allowsFloatOutput: Bool = true) {
         precondition(outputSize.width > 0 && outputSize.height > 0, "output size must be positive")
         self.outputSize = outputSize
-        usesFloatOutput = sws_isSupportedOutput(AV_PIX_FMT_GBRPF32LE) > 0
+        usesFloatOutput = allowsFloatOutput && sws_isSupportedOutput(AV_PIX_FMT_GBRPF32LE) > 0
         bytesPerSample = usesFloatOutput ? 4 : 1
         rowBytes = (outputSize.width * bytesPerSample + 63) & ~63
         planeBytes = rowBytes * outputSize.height
@@ -55,7 +56,8 @@ final class FrameScaler {
         guard rows == Int32(outputSize.height) else {
             throw VideoError(
                 .scalingFailed, path: path,
-                description: "cannot resize a frame of '\(path)' to \(outputSize) (swscale produced \(rows) rows)")
+                description:
+                    "cannot resize a frame of '\(path)' to \(outputSize) (swscale produced \(rows) rows)")
         }
         return collectPlanes(red: red, green: green, blue: blue)
     }
@@ -75,7 +77,8 @@ final class FrameScaler {
             let name = av_get_pix_fmt_name(pixelFormat).map { String(cString: $0) } ?? "format \(format)"
             throw VideoError(
                 .scalingFailed, path: path,
-                description: "cannot resize frames of '\(path)': swscale cannot read the \(name) pixel format")
+                description:
+                    "cannot resize frames of '\(path)': swscale cannot read the \(name) pixel format")
         }
         let outputFormat = usesFloatOutput ? AV_PIX_FMT_GBRPF32LE : AV_PIX_FMT_GBRP
         guard
@@ -87,7 +90,9 @@ final class FrameScaler {
             source = nil
             throw VideoError(
                 .scalingFailed, path: path,
-                description: "cannot resize frames of '\(path)' from \(description.width)x\(description.height) to \(outputSize)")
+                description:
+                    "cannot resize frames of '\(path)' from \(description.width)x\(description.height) "
+                    + "to \(outputSize)")
         }
         _ = vtok_sws_set_source_colorspace(
             fresh, Int32(bitPattern: description.colorSpace), description.isFullRange ? 1 : 0)
@@ -97,7 +102,8 @@ final class FrameScaler {
     }
 
     private func collectPlanes(
-        red: UnsafeMutablePointer<UInt8>, green: UnsafeMutablePointer<UInt8>, blue: UnsafeMutablePointer<UInt8>
+        red: UnsafeMutablePointer<UInt8>, green: UnsafeMutablePointer<UInt8>,
+        blue: UnsafeMutablePointer<UInt8>
     ) -> [Float] {
         let width = outputSize.width
         let height = outputSize.height
@@ -120,7 +126,9 @@ final class FrameScaler {
     }
 
     @inline(__always)
-    private static func copyClamped(_ source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int) {
+    private static func copyClamped(
+        _ source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int
+    ) {
         for x in 0..<count {
             let value = source[x]
             target[x] = value < 0 ? 0 : (value > 1 ? 1 : value)
@@ -128,7 +136,9 @@ final class FrameScaler {
     }
 
     @inline(__always)
-    private static func copyNormalized(_ source: UnsafePointer<UInt8>, to target: UnsafeMutablePointer<Float>, count: Int) {
+    private static func copyNormalized(
+        _ source: UnsafePointer<UInt8>, to target: UnsafeMutablePointer<Float>, count: Int
+    ) {
         for x in 0..<count {
             target[x] = Float(source[x]) * (1 / 255)
         }

@@ -94,7 +94,8 @@ final class MediaInput {
 
     private static func openError(path: String, code: Int32) -> VideoError {
         if code == FFmpegStatus.noSuchFile {
-            return VideoError(.cannotOpen, path: path, description: "cannot open '\(path)': no such file — check the path")
+            return VideoError(
+                .cannotOpen, path: path, description: "cannot open '\(path)': no such file — check the path")
         }
         if FFmpegStatus.code(code, is: EACCES) {
             return VideoError(

@@ -11,13 +11,16 @@ struct PacketTable: Sendable {
 
     // MARK: Decode order (index = position of the packet in the stream)
 
-    /// The packet's presentation timestamp, or its decode timestamp when it has none.
+    /// The packet's presentation timestamp, or its decode timestamp when it has none, or one
+    /// frame duration after the previous packet when it has neither (raw elementary streams).
     let packetTimestamps: [Int64]
     /// Whether the demuxer flagged the packet as a keyframe.
     let packetIsKeyframe: [Bool]
     /// Where the packet's frame sits in display order, or −1 for a frame that is decoded but
     /// never shown (`AV_PKT_FLAG_DISCARD`).
     let displayIndexOfPacket: [Int32]
+    /// Decode indices of the packets whose frames are never shown, ascending (usually none).
+    let hiddenPackets: [Int]
     /// Decode indices of the keyframe packets, ascending.
     let keyframePackets: [Int]
     /// Timestamps to seek to for each entry of `keyframePackets`: the smaller of the packet's
@@ -35,6 +38,11 @@ struct PacketTable: Sendable {
 
     /// End of the last shown frame (its timestamp plus its duration), in ticks.
     let endTimestamp: Int64
+    /// Whether every packet carries a presentation timestamp. When some do not (raw
+    /// elementary streams), display order is not known from the scan: the table then assumes
+    /// frames are evenly spaced, and decoding numbers frames in the order the decoder outputs
+    /// them.
+    let hasPresentationTimestamps: Bool
     /// Whether every packet carries a presentation timestamp and no two share one, so that a
     /// packet read after a seek can be recognised by its timestamp alone.
     let timestampsIdentifyPackets: Bool
@@ -77,16 +85,18 @@ struct PacketTable: Sendable {
         if let display = displayIndex(ofTimestamp: timestamp) {
             return Int(packetOfDisplay[display])
         }
-        // Frames that are never shown are rare; look for them directly.
-        return packetTimestamps.indices.first {
-            displayIndexOfPacket[$0] < 0 && packetTimestamps[$0] == timestamp
-        }
+        return hiddenPackets.first { packetTimestamps[$0] == timestamp }
     }
 
     /// Position in `keyframePackets` of the last keyframe at or before packet `packet`.
     func keyframePosition(atOrBefore packet: Int) -> Int? {
         let i = keyframePackets.partitioningIndex { $0 > packet }
         return i > 0 ? i - 1 : nil
+    }
+
+    /// Number of shown keyframes.
+    var keyframeCount: Int {
+        keyframePackets.reduce(0) { $0 + (displayIndexOfPacket[$1] >= 0 ? 1 : 0) }
     }
 
     /// Display indices of the shown keyframes, ascending.
@@ -112,8 +122,13 @@ extension PacketTable {
         private var hidden: [Bool] = []
         private var seekTimestamps: [Int64] = []
         private var allHavePresentationTimestamps = true
+        private let frameDuration: Int64
 
-        init() {}
+        /// A builder for a stream whose frames last about `frameDuration` ticks (used to
+        /// number packets that carry no timestamp at all).
+        init(frameDuration: Int64) {
+            self.frameDuration = max(1, frameDuration)
+        }
 
         /// Records one packet. Pass `nil` for a missing timestamp.
         mutating func append(
@@ -121,7 +136,9 @@ extension PacketTable {
             isKeyframe: Bool, isHidden: Bool
         ) {
             if pts == nil { allHavePresentationTimestamps = false }
-            let previousEnd = timestamps.last.map { $0 + max(1, durations[durations.count - 1]) }
+            let previousEnd = timestamps.last.map { last in
+                last + (durations[durations.count - 1] > 0 ? durations[durations.count - 1] : frameDuration)
+            }
             let timestamp = pts ?? dts ?? previousEnd ?? 0
             timestamps.append(timestamp)
             durations.append(max(0, duration))
@@ -157,10 +174,12 @@ extension PacketTable {
                 timeBaseNumerator: timeBaseNumerator, timeBaseDenominator: max(1, timeBaseDenominator),
                 packetTimestamps: timestamps, packetIsKeyframe: keyframes,
                 displayIndexOfPacket: displayIndexOfPacket,
+                hiddenPackets: hidden.indices.filter { hidden[$0] },
                 keyframePackets: keyframes.indices.filter { keyframes[$0] },
                 keyframeSeekTimestamps: seekTimestamps,
                 displayTimestamps: displayTimestamps, packetOfDisplay: displayOrder.map { Int32($0) },
-                endTimestamp: end, timestampsIdentifyPackets: allHavePresentationTimestamps && unique,
+                endTimestamp: end, hasPresentationTimestamps: allHavePresentationTimestamps,
+                timestampsIdentifyPackets: allHavePresentationTimestamps && unique,
                 isVariableFrameRate: isVariable)
         }
     }

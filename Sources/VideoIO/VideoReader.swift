@@ -64,7 +64,8 @@ public final class VideoReader {
 
     /// Demuxes every packet of the video stream (no decoding) and records what it learns.
     private static func scanPackets(of input: MediaInput) -> PacketTable {
-        var builder = PacketTable.Builder()
+        let stream = input.stream.pointee
+        var builder = PacketTable.Builder(frameDuration: Self.frameDuration(of: stream))
         guard let packet = av_packet_alloc() else { fatalError("FFmpeg could not allocate a packet") }
         defer {
             var pointer: UnsafeMutablePointer<AVPacket>? = packet
@@ -83,8 +84,20 @@ public final class VideoReader {
                 isKeyframe: vtok_packet_is_key(packet) != 0,
                 isHidden: vtok_packet_is_discard(packet) != 0)
         }
-        let timeBase = input.stream.pointee.time_base
+        let timeBase = stream.time_base
         return builder.build(timeBaseNumerator: Int64(timeBase.num), timeBaseDenominator: Int64(timeBase.den))
+    }
+
+    /// Ticks per frame from the stream's frame rate (1 when it states none).
+    private static func frameDuration(of stream: AVStream) -> Int64 {
+        let timeBase = stream.time_base
+        guard timeBase.num > 0, timeBase.den > 0 else { return 1 }
+        for rate in [stream.avg_frame_rate, stream.r_frame_rate] where rate.num > 0 && rate.den > 0 {
+            // ticks = (1 / rate) / timeBase = rate.den · tb.den / (rate.num · tb.num)
+            let ticks = av_rescale_q(1, AVRational(num: rate.den, den: rate.num), timeBase)
+            return max(1, ticks)
+        }
+        return 1
     }
 
     private static func describe(input: MediaInput, table: PacketTable, path: String) -> VideoInfo {
@@ -109,7 +122,7 @@ public final class VideoReader {
             frameRate: frameRate,
             duration: duration,
             frameCount: table.frameCount,
-            keyframeCount: table.keyframePackets.count,
+            keyframeCount: table.keyframeCount,
             startTime: table.seconds(ofTicks: table.firstTimestamp),
             isVariableFrameRate: table.isVariableFrameRate,
             pixelFormat: pixelFormat.map { String(cString: $0) } ?? "unknown")

@@ -164,7 +164,8 @@ public struct VideoFrame: Sendable {
 public struct DecodeStats: Sendable, Hashable, Codable {
     /// Frames the decoder fully decoded (sampled or needed as references).
     public var framesDecoded: Int = 0
-    /// Packets whose frames the decoder was told to skip, or that were never sent to it.
+    /// Packets whose frames the decoder was told to skip, or that were never sent to it
+    /// (the stream's packet count minus `framesDecoded`).
     public var framesSkipped: Int = 0
     /// Sampled frames delivered.
     public var framesDelivered: Int = 0
@@ -172,6 +173,8 @@ public struct DecodeStats: Sendable, Hashable, Codable {
     public var framesLost: Int = 0
     /// Packets the decoder rejected as invalid.
     public var corruptPackets: Int = 0
+    /// Delivered frames the decoder flagged as damaged (errors concealed in their pixels).
+    public var framesDamaged: Int = 0
 
     public init() {}
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Pipeline
+import VideoIO
 
 @main
 struct Vtok: ParsableCommand {
@@ -8,11 +9,13 @@ struct Vtok: ParsableCommand {
         commandName: "vtok",
         abstract: "Reduce a video to the few visual tokens a VLM needs, and report the compression.",
         version: VtokVersion.current,
-        subcommands: [Reduce.self, Inspect.self, ReportCommand.self]
+        subcommands: [Reduce.self, Inspect.self, ReportCommand.self, Bench.self]
     )
 
     /// Parses and runs, printing every failure as one line on standard error.
     static func main() {
+        // FFmpeg's own messages would break the one-line error rule; vtok reports what matters.
+        FFmpegLog.setLevel(ProcessInfo.processInfo.environment["VTOK_FFMPEG_LOG"] == nil ? .quiet : .warning)
         do {
             var command = try parseAsRoot()
             try command.run()

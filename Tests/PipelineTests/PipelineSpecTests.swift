@@ -1,3 +1,4 @@
+import Foundation
 import Pipeline
 import Reduction
 import TestSupport

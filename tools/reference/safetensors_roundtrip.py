@@ -122,8 +122,11 @@ def describe(dtype, array, source_f32=None):
 # write mode
 
 
-def build_file(tensors, metadata, pad_header):
-    """Builds safetensors bytes by hand; `tensors` is a list of (name, dtype, shape, raw bytes)."""
+def build_file(tensors, metadata, data_start_mod8):
+    """Builds safetensors bytes by hand; `tensors` is a list of (name, dtype, shape, raw bytes).
+
+    The header is padded with spaces so that the data section starts at a file offset that is
+    `data_start_mod8` modulo 8 (0 gives the usual alignment; anything else misaligns tensors)."""
     header = {}
     if metadata:
         header["__metadata__"] = metadata
@@ -132,8 +135,7 @@ def build_file(tensors, metadata, pad_header):
         header[name] = {"dtype": dtype, "shape": list(shape), "data_offsets": [offset, offset + len(raw)]}
         offset += len(raw)
     header_bytes = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    if pad_header:
-        header_bytes += b" " * ((8 - len(header_bytes) % 8) % 8)
+    header_bytes += b" " * ((data_start_mod8 - 8 - len(header_bytes)) % 8)
     return struct.pack("<Q", len(header_bytes)) + header_bytes + b"".join(t[3] for t in tensors)
 
 
@@ -165,7 +167,7 @@ def write(outdir):
                     for name, array in tensors.items()},
     }
 
-    # 2. Built by hand: BF16, unaligned tensors, unpadded header, unsorted header keys.
+    # 2. Built by hand: BF16, misaligned tensors (data section at offset 2 mod 8, a 3-byte tensor first).
     source_bf16 = sample_f32(rng, 37)
     bf16 = f32_to_bf16_bits(source_bf16)
     f32_unaligned = rng.standard_normal((2, 5)).astype(np.float32)
@@ -180,7 +182,7 @@ def write(outdir):
         ("index.i32", "I32", i32_unaligned.shape, i32_unaligned.astype("<i4").tobytes()),
     ]
     hand_metadata = {"producer": "handmade"}
-    data = build_file(hand, hand_metadata, pad_header=False)
+    data = build_file(hand, hand_metadata, data_start_mod8=2)
     with open(f"{outdir}/handmade.safetensors", "wb") as handle:
         handle.write(data)
     expected["files"]["handmade.safetensors"] = {
