@@ -76,36 +76,28 @@ public final class PipelineRunner {
         }
 
         let progress = showsProgress ? ProgressMeter(total: plan.count, label: "vtok") : nil
-        var pending: [VideoFrame] = []
-        var patchTime = 0.0
-        var callbackTime = 0.0
-        var delivered = 0
-        func flush() throws {
-            guard !pending.isEmpty else { return }
-            var t0 = Stopwatch.now()
-            let clip = patchifier.tokens(of: pending)
-            patchTime += Double(Stopwatch.now() - t0) / 1e9
-            pending.removeAll(keepingCapacity: true)
-            t0 = Stopwatch.now()
+        let feeder = ClipFeeder(clipFrames: pipeline.clipFrames, patchifier: patchifier) { clip in
+            let t0 = Stopwatch.now()
             try meter?.recordOriginal(clip)
             fidelityTime += Double(Stopwatch.now() - t0) / 1e9
             try chain.process(clip)
         }
-
+        var callbackTime = 0.0
+        var delivered = 0
         let readStart = Stopwatch.now()
         let stats = try reader.read(plan, resize: pipeline.resize) { frame in
             let t0 = Stopwatch.now()
             picture?.record(frame: frame)
-            pending.append(frame)
+            try feeder.add(frame)
             delivered += 1
-            if pending.count >= pipeline.clipFrames { try flush() }
             progress?.update(delivered)
             callbackTime += Double(Stopwatch.now() - t0) / 1e9
         }
         let readTime = Double(Stopwatch.now() - readStart) / 1e9 - callbackTime
-        try flush()
+        try feeder.finish()
         try chain.finish()
         progress?.finish()
+        let patchTime = feeder.patchSeconds
 
         guard delivered > 0 else {
             throw PipelineError("no frame of '\(input)' could be decoded — the video data is damaged")
@@ -130,6 +122,7 @@ public final class PipelineRunner {
             return Report(
                 frames: delivered, framesPlanned: plan.count, framesDecoded: stats.framesDecoded,
                 framesInVideo: info.frameCount, framesLost: stats.framesLost, corruptPackets: stats.corruptPackets,
+                framesDamaged: stats.framesDamaged, framesMissing: info.missingFrames,
                 tokensIn: tokensIn, tokensOut: tokensOut, stages: all, frameTokens: frameTokens,
                 seconds: Double(Stopwatch.now() - wallStart) / 1e9, psnrDB: meter?.psnr, mse: meter?.meanSquaredError,
                 tokenDimension: patchifier.dimension)

@@ -7,7 +7,7 @@ import Foundation
 public final class ProgressMeter {
     private let total: Int
     private let label: String
-    private let enabled: Bool
+    private let output: ((String) -> Void)?
     private let startedAt = Stopwatch.now()
     private var lastDraw: UInt64 = 0
     private var drewSomething = false
@@ -15,16 +15,22 @@ public final class ProgressMeter {
     /// - Parameters:
     ///   - total: frames to do.
     ///   - label: a word before the counts (e.g. `reading`).
-    ///   - force: draw even when standard error is not a terminal (for tests).
-    public init(total: Int, label: String, force: Bool = false) {
+    ///   - output: where lines go; by default standard error, and only when it is a terminal.
+    public init(total: Int, label: String, output: ((String) -> Void)? = ProgressMeter.terminalOutput) {
         self.total = total
         self.label = label
-        self.enabled = force || isatty(STDERR_FILENO) == 1
+        self.output = output
+    }
+
+    /// Writes to standard error when it is a terminal; nil otherwise.
+    public static var terminalOutput: ((String) -> Void)? {
+        guard isatty(STDERR_FILENO) == 1 else { return nil }
+        return { FileHandle.standardError.write(Data($0.utf8)) }
     }
 
     /// Reports that `done` frames are finished.
     public func update(_ done: Int) {
-        guard enabled else { return }
+        guard let output else { return }
         let now = Stopwatch.now()
         guard done == total || now - lastDraw >= 100_000_000 else { return }
         lastDraw = now
@@ -33,15 +39,15 @@ public final class ProgressMeter {
         let width = 24
         let filled = total > 0 ? min(width, done * width / total) : 0
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-        let line = String(format: "\r%@ %@ %d/%d frames  %.1f frames/s", label, bar, done, total, rate)
-        FileHandle.standardError.write(Data(line.utf8))
+        let line = String(format: "\r%@ %@ %d/%d frames  %.1f frames/s\u{1B}[K", label, bar, done, total, rate)
+        output(line)
         drewSomething = true
     }
 
     /// Ends the progress line.
     public func finish() {
-        guard enabled, drewSomething else { return }
-        FileHandle.standardError.write(Data("\n".utf8))
+        guard let output, drewSomething else { return }
+        output("\n")
         drewSomething = false
     }
 }

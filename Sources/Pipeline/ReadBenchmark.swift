@@ -57,16 +57,11 @@ public struct ReadBenchmark {
                 let reader = try VideoReader(path: input)
                 let plan = try reader.plan(pipeline.sampling)
                 let chain = StageChain(reducers: try pipeline.makeReducers()) { _ in }
-                let patchifier = Patchifier(patchSize: ResolvedPipeline.patchSize)
-                var pending: [VideoFrame] = []
-                _ = try reader.read(plan, resize: pipeline.resize) { frame in
-                    pending.append(frame)
-                    if pending.count >= pipeline.clipFrames {
-                        try chain.process(patchifier.tokens(of: pending))
-                        pending.removeAll(keepingCapacity: true)
-                    }
-                }
-                if !pending.isEmpty { try chain.process(patchifier.tokens(of: pending)) }
+                let feeder = ClipFeeder(
+                    clipFrames: pipeline.clipFrames, patchifier: Patchifier(patchSize: ResolvedPipeline.patchSize)
+                ) { try chain.process($0) }
+                _ = try reader.read(plan, resize: pipeline.resize) { try feeder.add($0) }
+                try feeder.finish()
                 try chain.finish()
                 reduceRuns.append(Double(Stopwatch.now() - t0) / 1e9)
             }

@@ -26,8 +26,10 @@ extension Report {
         var framesLine = "frames        \(frames) sampled of \(framesInVideo) in the video, \(framesDecoded) decoded"
         framesLine += String(format: ", %.1f frames/s", framesPerSecond)
         lines.append(framesLine)
-        if framesLost > 0 || corruptPackets > 0 {
-            lines.append("damaged       \(framesLost) sampled frame(s) lost, \(corruptPackets) corrupt packet(s)")
+        if framesLost > 0 || corruptPackets > 0 || framesDamaged > 0 || framesMissing > 0 {
+            lines.append(
+                "damaged       \(framesLost) sampled frame(s) lost, \(framesDamaged) decoded with errors, "
+                    + "\(corruptPackets) corrupt packet(s), \(framesMissing) frame(s) missing from the stream")
         }
         if let mse {
             if let psnrDB {

@@ -39,6 +39,10 @@ public struct Report: Sendable, Codable, Equatable {
     public var framesLost: Int
     /// Packets the decoder rejected as corrupt.
     public var corruptPackets: Int
+    /// Delivered frames the decoder flagged as damaged (concealed errors).
+    public var framesDamaged: Int
+    /// Frames absent from the stream by its timestamps (see `VideoInfo.missingFrames`).
+    public var framesMissing: Int
     public var tokensIn: Int
     public var tokensOut: Int
     /// `tokensIn / tokensOut` (∞ is written as 0 when nothing survives).
@@ -60,7 +64,7 @@ public struct Report: Sendable, Codable, Equatable {
 
     public init(
         frames: Int, framesPlanned: Int, framesDecoded: Int, framesInVideo: Int, framesLost: Int, corruptPackets: Int,
-        tokensIn: Int, tokensOut: Int, stages: [StageReport], frameTokens: [Int], seconds: Double,
+        framesDamaged: Int, framesMissing: Int, tokensIn: Int, tokensOut: Int, stages: [StageReport], frameTokens: [Int], seconds: Double,
         psnrDB: Double?, mse: Double?, tokenDimension: Int
     ) {
         self.frames = frames
@@ -69,6 +73,8 @@ public struct Report: Sendable, Codable, Equatable {
         self.framesInVideo = framesInVideo
         self.framesLost = framesLost
         self.corruptPackets = corruptPackets
+        self.framesDamaged = framesDamaged
+        self.framesMissing = framesMissing
         self.tokensIn = tokensIn
         self.tokensOut = tokensOut
         self.compressionRatio = tokensOut > 0 ? Double(tokensIn) / Double(tokensOut) : 0
@@ -88,6 +94,8 @@ public struct Report: Sendable, Codable, Equatable {
         case framesInVideo = "frames_in_video"
         case framesLost = "frames_lost"
         case corruptPackets = "corrupt_packets"
+        case framesDamaged = "frames_damaged"
+        case framesMissing = "frames_missing"
         case tokensIn = "tokens_in"
         case tokensOut = "tokens_out"
         case compressionRatio = "compression_ratio"
@@ -109,6 +117,8 @@ public struct Report: Sendable, Codable, Equatable {
         try c.encode(framesInVideo, forKey: .framesInVideo)
         try c.encode(framesLost, forKey: .framesLost)
         try c.encode(corruptPackets, forKey: .corruptPackets)
+        try c.encode(framesDamaged, forKey: .framesDamaged)
+        try c.encode(framesMissing, forKey: .framesMissing)
         try c.encode(tokensIn, forKey: .tokensIn)
         try c.encode(tokensOut, forKey: .tokensOut)
         try c.encode(compressionRatio, forKey: .compressionRatio)

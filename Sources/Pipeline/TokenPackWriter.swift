@@ -34,12 +34,9 @@ public final class TokenPackWriter {
         self.path = path
         self.dtype = dtype
         self.dimension = dimension
+        try Destination.check(path, flag: "the token pack")
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw PipelineError("cannot write '\(path)': the folder '\(directory)' does not exist — create it first")
-        }
         spoolPath = url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).tokens-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
             .path

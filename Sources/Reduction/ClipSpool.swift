@@ -25,7 +25,7 @@ public final class ClipSpool {
     /// - Parameters:
     ///   - memoryBudget: bytes of clips kept in memory; later clips go to disk.
     ///   - directory: where the spill file lives (the system's temporary folder by default).
-    public init(memoryBudget: Int = 512 << 20, directory: URL = FileManager.default.temporaryDirectory) {
+    public init(memoryBudget: Int = 256 << 20, directory: URL = FileManager.default.temporaryDirectory) {
         self.memoryBudget = memoryBudget
         self.directory = directory
     }

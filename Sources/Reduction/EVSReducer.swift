@@ -28,7 +28,7 @@ public final class EVSReducer: TokenReducer {
     /// Creates the reducer.
     ///
     /// - Parameter spoolBudget: bytes of clips `rate` mode keeps in memory before spilling.
-    public init(options: EVSOptions, spoolBudget: Int = 512 << 20) {
+    public init(options: EVSOptions, spoolBudget: Int = 256 << 20) {
         self.options = options
         self.spool = ClipSpool(memoryBudget: spoolBudget)
     }

@@ -13,12 +13,14 @@ import Foundation
 public final class FidelityMeter {
     private let originals: ClipSpool
     private var pending: TokenSet?
+    private var pendingFrame = 0
+    private var pendingToken = 0
     private var canvas: PatchCanvas?
     private var squaredError: Double = 0
     private var values: Int = 0
     private var perFrame: [Double] = []
 
-    public init(spoolBudget: Int = 512 << 20) {
+    public init(spoolBudget: Int = 256 << 20) {
         originals = ClipSpool(memoryBudget: spoolBudget)
     }
 
@@ -48,16 +50,7 @@ public final class FidelityMeter {
                 for i in 0..<original.count {
                     let token = source.baseAddress! + i * d
                     frameError += canvas.withContent(of: original.coords[i]) { shown in
-                        var sum: Double = 0
-                        if let shown {
-                            for k in 0..<d {
-                                let e = Double(token[k] - shown[k])
-                                sum += e * e
-                            }
-                        } else {
-                            for k in 0..<d { sum += Double(token[k]) * Double(token[k]) }
-                        }
-                        return sum
+                        Double(Self.squaredDistance(token, shown, count: d))
                     }
                 }
             }
@@ -77,35 +70,59 @@ public final class FidelityMeter {
     /// PSNR of each frame measured so far (infinite where exact).
     public var framePSNR: [Double] { perFrame }
 
+    /// Sum of squared differences between two vectors (`b` nil means zeros), accumulated in
+    /// eight float lanes per patch.
+    static func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>?, count: Int) -> Float {
+        var acc = SIMD8<Float>()
+        var i = 0
+        while i + 8 <= count {
+            let x = UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self)
+            let y = b.map { UnsafeRawPointer($0 + i).loadUnaligned(as: SIMD8<Float>.self) } ?? SIMD8<Float>()
+            let e = x - y
+            acc += e * e
+            i += 8
+        }
+        var sum = acc.sum()
+        while i < count {
+            let e = a[i] - (b?[i] ?? 0)
+            sum += e * e
+            i += 1
+        }
+        return sum
+    }
+
     /// `10 · log10(1 / mse)`, or nil when `mse` is zero.
     public static func psnr(mse: Double) -> Double? {
         mse > 0 ? 10 * log10(1 / mse) : nil
     }
 
-    /// The original tokens of frame `t`, taken from the spooled clips.
+    /// The original tokens of frame `t`, taken from the spooled clips (frames before `t` that
+    /// were never asked for are skipped).
     private func originalFrame(_ t: Int) throws -> TokenSet {
         while true {
-            if pending == nil || pending!.frames.isEmpty {
+            if pending == nil || pendingFrame >= pending!.frames.count {
                 guard let next = try originals.removeFirst() else {
                     throw ReductionError("fidelity: no original for frame \(t) — frames must be recorded in order")
                 }
                 pending = next
+                pendingFrame = 0
+                pendingToken = 0
             }
-            var clip = pending!
-            let first = clip.frames[0]
-            var end = 0
-            while end < clip.count && Int(clip.coords[end].t) == first.t { end += 1 }
-            let d = clip.dimension
-            let frame = TokenSet(
-                dimension: d, features: Array(clip.features[0..<(end * d)]), coords: Array(clip.coords[0..<end]),
-                frames: [first])
-            clip.features.removeFirst(end * d)
-            clip.coords.removeFirst(end)
-            clip.frames.removeFirst()
-            pending = clip
-            if first.t == t { return frame }
-            if first.t > t {
-                throw ReductionError("fidelity: frame \(t) arrived after frame \(first.t) — frames must be in order")
+            let clip = pending!
+            let record = clip.frames[pendingFrame]
+            let start = pendingToken
+            var end = start
+            while end < clip.count && Int(clip.coords[end].t) == record.t { end += 1 }
+            pendingFrame += 1
+            pendingToken = end
+            if record.t == t {
+                let d = clip.dimension
+                return TokenSet(
+                    dimension: d, features: Array(clip.features[(start * d)..<(end * d)]),
+                    coords: Array(clip.coords[start..<end]), frames: [record])
+            }
+            if record.t > t {
+                throw ReductionError("fidelity: frame \(t) arrived after frame \(record.t) — frames must be in order")
             }
         }
     }

@@ -32,47 +32,72 @@ public struct Patchifier: Sendable {
     /// All patches of the given frames, in stream order.
     ///
     /// - Precondition: every frame's sides are multiples of `patchSize`.
-    /// - Complexity: O(pixels).
+    /// - Complexity: O(pixels); one allocation for the whole clip.
     public func tokens(of frames: [VideoFrame]) -> TokenSet {
-        var set = TokenSet(dimension: dimension)
-        for frame in frames { set.append(contentsOf: tokens(of: frame)) }
-        return set
+        let d = dimension
+        var total = 0
+        for frame in frames {
+            precondition(
+                frame.width % patchSize == 0 && frame.height % patchSize == 0,
+                "frame size \(frame.width)x\(frame.height) is not a multiple of the patch size \(patchSize)")
+            let (rows, columns) = grid(width: frame.width, height: frame.height)
+            total += rows * columns
+        }
+        var coords: [TokenCoord] = []
+        coords.reserveCapacity(total)
+        let features = [Float](unsafeUninitializedCapacity: total * d) { out, initialized in
+            var offset = 0
+            for frame in frames {
+                let (rows, columns) = grid(width: frame.width, height: frame.height)
+                frame.pixels.withUnsafeBufferPointer { src in
+                    cut(src.baseAddress!, width: frame.width, height: frame.height, into: out.baseAddress! + offset * d)
+                }
+                let t = Int32(frame.sampleIndex)
+                for row in 0..<rows {
+                    for col in 0..<columns { coords.append(TokenCoord(t: t, row: Int32(row), col: Int32(col))) }
+                }
+                offset += rows * columns
+            }
+            initialized = total * d
+        }
+        return TokenSet(dimension: d, features: features, coords: coords, frames: frames.map(record(of:)))
     }
 
     /// All patches of one frame, row-major.
     public func tokens(of frame: VideoFrame) -> TokenSet {
-        precondition(
-            frame.width % patchSize == 0 && frame.height % patchSize == 0,
-            "frame size \(frame.width)x\(frame.height) is not a multiple of the patch size \(patchSize)")
-        let (rows, columns) = grid(width: frame.width, height: frame.height)
+        tokens(of: [frame])
+    }
+
+    /// Copies a planar frame's patches, row-major, each in (channel, y, x) order.
+    private func cut(_ src: UnsafePointer<Float>, width: Int, height: Int, into dst: UnsafeMutablePointer<Float>) {
         let p = patchSize
         let d = dimension
-        let plane = frame.width * frame.height
-        let count = rows * columns
-        let features = [Float](unsafeUninitializedCapacity: count * d) { out, initialized in
-            frame.pixels.withUnsafeBufferPointer { src in
-                let dst = out.baseAddress!
-                for row in 0..<rows {
-                    for col in 0..<columns {
-                        var o = (row * columns + col) * d
-                        for c in 0..<3 {
-                            for y in 0..<p {
-                                let from = src.baseAddress! + c * plane + (row * p + y) * frame.width + col * p
-                                (dst + o).initialize(from: from, count: p)
-                                o += p
-                            }
-                        }
+        let plane = width * height
+        let columns = width / p
+        // Walk the source in memory order (channel, pixel row) and scatter each 16-wide run to
+        // its patch, so reads stream and each write is one contiguous run.
+        for c in 0..<3 {
+            for y in 0..<height {
+                let row = y / p
+                let line = src + c * plane + y * width
+                let within = c * p * p + (y % p) * p
+                var target = dst + row * columns * d + within
+                var x = 0
+                if p == 16 {
+                    while x < width {
+                        UnsafeMutableRawPointer(target).storeBytes(
+                            of: UnsafeRawPointer(line + x).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                        x += 16
+                        target += d
+                    }
+                } else {
+                    while x < width {
+                        target.update(from: line + x, count: p)
+                        x += p
+                        target += d
                     }
                 }
             }
-            initialized = count * d
         }
-        var coords: [TokenCoord] = []
-        coords.reserveCapacity(count)
-        let t = Int32(frame.sampleIndex)
-        for row in 0..<rows {
-            for col in 0..<columns { coords.append(TokenCoord(t: t, row: Int32(row), col: Int32(col))) }
-        }
-        return TokenSet(dimension: d, features: features, coords: coords, frames: [record(of: frame)])
     }
 }

@@ -48,6 +48,10 @@ struct PacketTable: Sendable {
     let timestampsIdentifyPackets: Bool
     /// Whether the gaps between consecutive shown frames vary by more than rounding.
     let isVariableFrameRate: Bool
+    /// Frames the timestamps say are absent: each gap between consecutive shown frames longer
+    /// than 2.5 times the median gap counts as `round(gap / median) − 1` frames (damaged or cut
+    /// files lose whole stretches of packets).
+    let missingFrames: Int
 
     /// Number of packets (decoded frames, shown or not).
     var packetCount: Int { packetTimestamps.count }
@@ -167,6 +171,15 @@ extension PacketTable {
             if let smallest = gaps.min(), let largest = gaps.max() {
                 isVariable = largest - smallest > max(1, smallest / 50)
             }
+            var missing = 0
+            if gaps.count >= 3 {
+                let median = gaps.sorted()[gaps.count / 2]
+                if median > 0 {
+                    for gap in gaps where gap * 2 > median * 5 {
+                        missing += Int((Double(gap) / Double(median)).rounded()) - 1
+                    }
+                }
+            }
             let sortedAll = timestamps.sorted()
             let unique = zip(sortedAll.dropFirst(), sortedAll).allSatisfy { $0 != $1 }
 
@@ -180,7 +193,7 @@ extension PacketTable {
                 displayTimestamps: displayTimestamps, packetOfDisplay: displayOrder.map { Int32($0) },
                 endTimestamp: end, hasPresentationTimestamps: allHavePresentationTimestamps,
                 timestampsIdentifyPackets: allHavePresentationTimestamps && unique,
-                isVariableFrameRate: isVariable)
+                isVariableFrameRate: isVariable, missingFrames: missing)
         }
     }
 }

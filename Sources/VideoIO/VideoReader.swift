@@ -113,7 +113,7 @@ public final class VideoReader {
             frameRate = Double(table.frameCount) / duration
         }
         let pixelFormat = av_get_pix_fmt_name(AVPixelFormat(rawValue: parameters.format))
-        return VideoInfo(
+        var info = VideoInfo(
             path: path,
             container: String(cString: input.context.pointee.iformat.pointee.name),
             codec: String(cString: avcodec_get_name(parameters.codec_id)),
@@ -126,5 +126,7 @@ public final class VideoReader {
             startTime: table.seconds(ofTicks: table.firstTimestamp),
             isVariableFrameRate: table.isVariableFrameRate,
             pixelFormat: pixelFormat.map { String(cString: $0) } ?? "unknown")
+        info.missingFrames = table.missingFrames
+        return info
     }
 }

@@ -97,6 +97,9 @@ public struct VideoInfo: Sendable, Hashable, Codable {
     public var isVariableFrameRate: Bool
     /// Pixel format name of the decoded frames (e.g. `yuv420p`).
     public var pixelFormat: String
+    /// Frames absent from the stream by its timestamps (gaps longer than 2.5 times the median
+    /// frame interval); non-zero for damaged or cut files, and for videos that pause on purpose.
+    public var missingFrames: Int = 0
 
     public init(
         path: String, container: String, codec: String, width: Int, height: Int, frameRate: Double,

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Pipeline
-import Reduction
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,21 +20,12 @@ struct Bench: ParsableCommand {
 
         @Argument(help: "The video file.")
         var input: String
-        @Option(help: "Sample this many frames per second.") var fps: Double?
-        @Option(help: "Sample this many frames.") var frames: Int?
-        @Flag(help: "Sample keyframes only.") var keyframes = false
-        @Option(help: "Model resolution: 512 or WxH.") var size: String?
-        @Option(name: .customLong("reduce"), help: "Reducers to time after reading.") var reducers: [String] = []
+        @OptionGroup var options: PipelineOptions
         @Option(name: .customLong("repeat"), help: "Runs of each measurement (the median is reported).") var repeats = 3
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
-            var spec = PipelineSpec()
-            spec.fps = fps
-            spec.frames = frames
-            spec.keyframes = keyframes ? true : nil
-            spec.size = size
-            spec.reducers = try reducers.map(ReducerSpec.init(parsing:))
+            let spec = try options.spec()
             let result = try ReadBenchmark(pipeline: try spec.resolved()).run(input: input, repeats: repeats)
             if json {
                 let encoder = JSONEncoder()

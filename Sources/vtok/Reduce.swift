@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Pipeline
-import Reduction
 
 struct Reduce: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,32 +19,7 @@ struct Reduce: ParsableCommand {
     @Option(help: "Pipeline YAML file; flags given beside it override it.")
     var pipeline: String?
 
-    @Option(help: "Sample this many frames per second of video.")
-    var fps: Double?
-
-    @Option(help: "Sample this many frames, evenly spaced (floor(linspace(0, total-1, N))).")
-    var frames: Int?
-
-    @Flag(help: "Sample keyframes only (other frames are not decoded).")
-    var keyframes = false
-
-    @Option(help: "Sample at most this many frames.")
-    var maxFrames: Int?
-
-    @Option(help: "Start of the range, seconds.")
-    var start: Double?
-
-    @Option(help: "End of the range, seconds.")
-    var end: Double?
-
-    @Option(help: "Model resolution: 512 (square) or WxH, multiples of 16.")
-    var size: String?
-
-    @Flag(help: "Resize the long side to --size and keep the aspect ratio (multiples of 16).")
-    var keepAspect = false
-
-    @Option(name: .customLong("reduce"), help: "A reducer, name:key=value,... (repeat to chain), e.g. evs:rate=0.7.")
-    var reducers: [String] = []
+    @OptionGroup var options: PipelineOptions
 
     @Option(help: "Element type of the tokens: f32, f16 or bf16.")
     var dtype: String?
@@ -72,22 +46,16 @@ struct Reduce: ParsableCommand {
     var noProgress = false
 
     func run() throws {
-        var flags = PipelineSpec()
-        flags.fps = fps
-        flags.frames = frames
-        flags.keyframes = keyframes ? true : nil
-        flags.maxFrames = maxFrames
-        flags.start = start
-        flags.end = end
-        flags.size = size
-        flags.keepAspect = keepAspect ? true : nil
-        flags.reducers = try reducers.map(ReducerSpec.init(parsing:))
+        var flags = try options.spec()
         flags.dtype = dtype
         flags.clipFrames = clipFrames
         let base = try pipeline.map(PipelineSpec.init(contentsOf:)) ?? PipelineSpec()
         let resolved = try base.overlaid(with: flags).resolved()
 
         let destination = output ?? Self.defaultOutput(for: input)
+        try Destination.check(destination, flag: "-o")
+        if let reportJson { try Destination.check(reportJson, flag: "--report-json") }
+        if let reportPng { try Destination.check(reportPng, flag: "--report-png") }
         let runner = PipelineRunner(pipeline: resolved)
         runner.measuresFidelity = !noFidelity
         runner.showsProgress = !noProgress

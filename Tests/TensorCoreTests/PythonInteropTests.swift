@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import TensorCore
@@ -35,29 +36,21 @@ import Testing
         "set VTOK_PYTHON to a Python with numpy and safetensors, or run in the repository root: "
         + "python3 -m venv --system-site-packages .venv && .venv/bin/pip install numpy safetensors"
 
-    private static let script = repositoryRoot() + "/tools/reference/safetensors_roundtrip.py"
+    private static let script = TestSupport.repoRoot.appendingPathComponent("tools/reference/safetensors_roundtrip.py").path
 
     /// The Python interpreter to use, or `nil` after recording a failure that says how to get one.
     private func python(sourceLocation: SourceLocation = #_sourceLocation) throws -> String? {
-        let venv = repositoryRoot() + "/.venv/bin/python3"
-        let interpreter: String
-        if let configured = ProcessInfo.processInfo.environment["VTOK_PYTHON"], !configured.isEmpty {
-            interpreter = configured
-        } else if FileManager.default.isExecutableFile(atPath: venv) {
-            interpreter = venv
-        } else {
-            interpreter = "python3"
-        }
-        let probe: ProcessOutput
+        let interpreter = TestSupport.python
+        let probe: TestSupport.Output
         do {
-            probe = try runProcess(interpreter, ["-c", "import safetensors, numpy"])
+            probe = try TestSupport.run(interpreter, ["-c", "import safetensors, numpy"])
         } catch {
             Issue.record("cannot run Python '\(interpreter)': \(error); \(Self.installHint)", sourceLocation: sourceLocation)
             return nil
         }
         guard probe.status == 0 else {
             Issue.record(
-                "Python '\(interpreter)' cannot import safetensors and numpy (\(probe.output.split(separator: "\n").last ?? "")); \(Self.installHint)",
+                "Python '\(interpreter)' cannot import safetensors and numpy (\((probe.stdout + probe.stderr).split(separator: "\n").last ?? "")); \(Self.installHint)",
                 sourceLocation: sourceLocation)
             return nil
         }
@@ -80,8 +73,8 @@ import Testing
     @Test func readsFilesWrittenByPython() throws {
         guard let python = try python() else { return }
         let directory = try TemporaryDirectory()
-        let run = try runProcess(python, [Self.script, "write", directory.path])
-        try #require(run.status == 0, "the Python writer failed: \(run.output)")
+        let run = try TestSupport.run(python, [Self.script, "write", directory.path])
+        try #require(run.status == 0, "the Python writer failed: \(run.stdout + run.stderr)")
         let expected = try JSONDecoder().decode(
             [String: [String: Expected]].self, from: Data(contentsOf: URL(fileURLWithPath: directory.file("expected.json"))))
         let files = try #require(expected["files"])
@@ -220,15 +213,15 @@ import Testing
         try writer.write(to: packPath)
         let expectedPath = directory.file("expected.json")
         try JSONEncoder().encode(expected).write(to: URL(fileURLWithPath: expectedPath))
-        let run = try runProcess(python, [Self.script, "check", packPath, expectedPath])
-        #expect(run.status == 0, "Python check failed:\n\(run.output)")
-        #expect(run.output.hasPrefix("OK"), "\(run.output)")
+        let run = try TestSupport.run(python, [Self.script, "check", packPath, expectedPath])
+        #expect(run.status == 0, "Python check failed:\n\(run.stdout + run.stderr)")
+        #expect((run.stdout + run.stderr).hasPrefix("OK"), "\(run.stdout + run.stderr)")
 
         // The in-memory serialization is the same file.
         let streamPath = directory.file("stream.safetensors")
         try writeFile(streamPath, try writer.serialized())
-        let again = try runProcess(python, [Self.script, "check", streamPath, expectedPath])
-        #expect(again.status == 0, "Python check of serialized() failed:\n\(again.output)")
+        let again = try TestSupport.run(python, [Self.script, "check", streamPath, expectedPath])
+        #expect(again.status == 0, "Python check of serialized() failed:\n\(again.stdout + again.stderr)")
     }
 
     @Test func checkerReportsDifferences() throws {
@@ -244,8 +237,8 @@ import Testing
             tensors: ["x": .init(dtype: "F32", shape: [2], bits: [UInt64(Float(1).bitPattern), UInt64(Float(3).bitPattern)])])
         let expectedPath = directory.file("expected.json")
         try JSONEncoder().encode(wrong).write(to: URL(fileURLWithPath: expectedPath))
-        let run = try runProcess(python, [Self.script, "check", packPath, expectedPath])
+        let run = try TestSupport.run(python, [Self.script, "check", packPath, expectedPath])
         #expect(run.status != 0)
-        #expect(run.output.contains("x: bits[1]"), "\(run.output)")
+        #expect((run.stdout + run.stderr).contains("x: bits[1]"), "\(run.stdout + run.stderr)")
     }
 }

@@ -27,6 +27,8 @@ public enum TestSupport {
         public var status: Int32
         public var stdout: String
         public var stderr: String
+        /// Standard output as raw bytes, for programs that write binary data.
+        public var stdoutData: Data
     }
 
     /// Runs a program (looked up on the PATH when not a path) and waits for it.
@@ -62,7 +64,7 @@ public enum TestSupport {
         process.waitUntilExit()
         return Output(
             status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self))
+            stderr: String(decoding: errData, as: UTF8.self), stdoutData: outData)
     }
 
     /// Runs a Python script from the repository with the test interpreter; throws with its

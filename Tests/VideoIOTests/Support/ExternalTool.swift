@@ -1,6 +1,7 @@
 import Foundation
+import TestSupport
 
-/// Runs the ffmpeg and ffprobe command-line tools, found on `PATH`.
+/// Runs the ffmpeg and ffprobe command-line tools, found on `PATH`, through `TestSupport.run`.
 enum ExternalTool {
     struct Failure: Error, CustomStringConvertible {
         var description: String
@@ -21,28 +22,11 @@ enum ExternalTool {
     /// error when it exits with a non-zero status.
     @discardableResult
     static func run(_ name: String, _ arguments: [String]) throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try locate(name))
-        process.arguments = arguments
-        // Standard error goes to a file, so a chatty tool cannot block on a full pipe.
-        let errorPath = NSTemporaryDirectory() + "vtok-tool-\(UUID().uuidString).log"
-        _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
-        defer { try? FileManager.default.removeItem(atPath: errorPath) }
-        let errorFile = try FileHandle(forWritingTo: URL(fileURLWithPath: errorPath))
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = errorFile
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try errorFile.close()
-        let errorData = FileManager.default.contents(atPath: errorPath) ?? Data()
-        guard process.terminationStatus == 0 else {
-            let message = String(decoding: errorData, as: UTF8.self)
-            throw Failure(description: "\(name) \(arguments.joined(separator: " ")) failed: \(message)")
+        let result = try TestSupport.run(try locate(name), arguments)
+        guard result.status == 0 else {
+            throw Failure(description: "\(name) \(arguments.joined(separator: " ")) failed: \(result.stderr)")
         }
-        return outputData
+        return result.stdoutData
     }
 
     /// Runs ffmpeg quietly with `arguments`.

@@ -1,16 +1,16 @@
 import Foundation
+import TestSupport
 import Testing
+
+// Helpers specific to the TensorCore (safetensors) tests. Process running, the repository root
+// and the Python interpreter come from the shared `TestSupport` target.
 
 /// A fresh directory under the system temporary directory, removed with everything in it on deinit.
 final class TemporaryDirectory {
     let path: String
 
     init() throws {
-        let base = URL(fileURLWithPath: NSTemporaryDirectory()).standardizedFileURL.path
-        var template = Array((base + "/vtok-tensorcore-XXXXXX").utf8CString)
-        let created = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        guard let created else { throw TestSupportError("mkdtemp failed (errno \(errno))") }
-        path = String(cString: created)
+        path = try TestSupport.temporaryDirectory("vtok-tensorcore").path
     }
 
     deinit {
@@ -24,11 +24,6 @@ final class TemporaryDirectory {
     func contents() throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: path).sorted()
     }
-}
-
-struct TestSupportError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }
 
 /// Writes `bytes` to `path` (test fixtures; not atomic).
@@ -68,35 +63,4 @@ extension Array where Element == Float {
         var generator = SplitMix64(seed: seed)
         return (0..<count).map { _ in Float.random(in: -1...1, using: &generator) }
     }
-}
-
-/// The repository root, found from this file's path (Tests/TensorCoreTests/TestSupport.swift).
-func repositoryRoot(filePath: String = #filePath) -> String {
-    URL(fileURLWithPath: filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().path
-}
-
-/// The result of running a child process.
-struct ProcessOutput {
-    var status: Int32
-    var output: String
-}
-
-/// Runs `executable` with `arguments`, capturing stdout and stderr together.
-func runProcess(_ executable: String, _ arguments: [String]) throws -> ProcessOutput {
-    let process = Process()
-    if executable.contains("/") {
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-    } else {
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [executable] + arguments
-    }
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return ProcessOutput(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
 }
