@@ -25,14 +25,17 @@ print(sorted(runs)[len(runs) // 2])
 PY
 )
 $vtok bench read "$clip" --fps 2 --size 512 --reduce evs:rate=0.7 --repeat "$repeats" --json > bench-out/fps2.json
+$vtok bench read "$clip" --fps 2 --size 512 --reduce evs:threshold=0.04 --repeat "$repeats" --json > bench-out/fps2-threshold.json
 $vtok bench read "$clip" --keyframes --size 512 --repeat "$repeats" --json > bench-out/keyframes.json
 python3 - "$ffmpeg_s" <<'PY'
 import json, sys
 ff = float(sys.argv[1])
 a = json.load(open("bench-out/fps2.json"))
 k = json.load(open("bench-out/keyframes.json"))
+t = json.load(open("bench-out/fps2-threshold.json"))
 print(f"ffmpeg -threads 2 fps=2,scale=512:512   {ff:.3f} s")
 print(f"vtok read+resize --fps 2 --size 512    {a['read_seconds']:.3f} s  ({a['frames']} frames, {a['frames_decoded']} decoded)  -> {ff / a['read_seconds']:.2f}x faster than ffmpeg")
 print(f"vtok with evs:rate=0.7                 {a['reduce_seconds']:.3f} s  (+{100 * (a['reduce_seconds'] / a['read_seconds'] - 1):.1f}% over reading)")
+print(f"vtok with evs:threshold=0.04           {t['reduce_seconds']:.3f} s  (+{100 * (t['reduce_seconds'] / t['read_seconds'] - 1):.1f}% over reading {t['read_seconds']:.3f} s)")
 print(f"vtok --keyframes                       {k['read_seconds']:.3f} s  ({k['frames']} frames)  -> {a['read_seconds'] / k['read_seconds']:.1f}x faster than --fps 2")
 PY

@@ -105,9 +105,9 @@ static inline int vtok_frame_linesize(const AVFrame *frame, int i) {
 
 // MARK: - Codec context
 
-/// Turns on libavcodec's own frame and slice threading with an automatic thread count.
-static inline void vtok_enable_threading(AVCodecContext *ctx) {
-    ctx->thread_count = 0;
+/// Turns on libavcodec's own frame and slice threading with `count` threads (0: automatic).
+static inline void vtok_enable_threading(AVCodecContext *ctx, int count) {
+    ctx->thread_count = count;
     ctx->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
 }
 

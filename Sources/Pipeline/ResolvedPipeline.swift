@@ -8,7 +8,7 @@ public struct ResolvedPipeline: Sendable, Equatable {
     public static let patchSize = 16
     public static let defaultFPS = 2.0
     public static let defaultSize = 512
-    public static let defaultClipFrames = 16
+    public static let defaultClipFrames = 8
 
     public var sampling: FrameSampling
     public var resize: ResizeMode

@@ -28,7 +28,7 @@ public final class EVSReducer: TokenReducer {
     /// Creates the reducer.
     ///
     /// - Parameter spoolBudget: bytes of clips `rate` mode keeps in memory before spilling.
-    public init(options: EVSOptions, spoolBudget: Int = 256 << 20) {
+    public init(options: EVSOptions, spoolBudget: Int = 512 << 20) {
         self.options = options
         self.spool = ClipSpool(memoryBudget: spoolBudget)
     }
@@ -59,14 +59,29 @@ public final class EVSReducer: TokenReducer {
         scores = []
     }
 
-    /// The first `count` tokens by descending score, ties to the lower index (stable).
-    static func rankMask(scores: [Float], keeping count: Int) -> [Bool] {
+    /// The first `count` tokens by descending score, ties to the lower index (a stable
+    /// descending sort, as vLLM's `argsort(descending=True, stable=True)`).
+    ///
+    /// Each token becomes one 64-bit key, the score's bits mapped so that larger scores sort
+    /// first in the high half and the index in the low half, so one plain integer sort ranks
+    /// everything.
+    public static func rankMask(scores: [Float], keeping count: Int) -> [Bool] {
         var mask = [Bool](repeating: false, count: scores.count)
         let k = min(count, scores.count)
         guard k > 0 else { return mask }
-        var order = Array(0..<scores.count)
-        order.sort { a, b in scores[a] != scores[b] ? scores[a] > scores[b] : a < b }
-        for i in order.prefix(k) { mask[i] = true }
+        precondition(scores.count <= Int(UInt32.max), "too many tokens to rank")
+        var keys = [UInt64](unsafeUninitializedCapacity: scores.count) { out, n in
+            for (i, score) in scores.enumerated() {
+                // IEEE-754 bits to an unsigned order that matches the float order, then inverted
+                // so that the largest score gets the smallest key.
+                let bits = (score == 0 ? Float(0) : score).bitPattern
+                let ordered = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
+                out[i] = UInt64(~ordered) << 32 | UInt64(i)
+            }
+            n = scores.count
+        }
+        keys.sort()
+        for key in keys.prefix(k) { mask[Int(key & 0xFFFF_FFFF)] = true }
         return mask
     }
 

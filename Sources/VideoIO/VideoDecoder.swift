@@ -1,3 +1,4 @@
+import Foundation
 import CFFmpeg
 
 /// A libavcodec decoder for one video stream, with libavcodec's own frame and slice threads.
@@ -57,7 +58,7 @@ final class VideoDecoder {
         let copied = avcodec_parameters_to_context(context, parameters)
         guard copied >= 0 else { throw fail(copied) }
         context.pointee.pkt_timebase = stream.pointee.time_base
-        vtok_enable_threading(context)
+        vtok_enable_threading(context, Int32(Self.threadCount))
         let opened = avcodec_open2(context, codec, nil)
         guard opened >= 0 else { throw fail(opened) }
         self.context = context
@@ -69,6 +70,18 @@ final class VideoDecoder {
         avcodec_free_context(&pointer)
         var framePointer: UnsafeMutablePointer<AVFrame>? = frame
         av_frame_free(&framePointer)
+    }
+
+    /// Decoder threads: twice the cores, at least 4 and at most 16, or `VTOK_DECODE_THREADS`.
+    ///
+    /// Sampling skips many frames, so frame threads often finish early and wait on their
+    /// references; more threads than cores keep the cores busy (on 2 cores, 4 threads read the
+    /// benchmark clip about 10% faster than libavcodec's automatic 3).
+    static var threadCount: Int {
+        if let text = ProcessInfo.processInfo.environment["VTOK_DECODE_THREADS"], let n = Int(text), n >= 0 {
+            return n
+        }
+        return min(16, max(4, 2 * ProcessInfo.processInfo.activeProcessorCount))
     }
 
     /// Which frames the decoder may skip for the packets sent next. With frame threading,

@@ -75,3 +75,16 @@ import Testing
         }
     }
 }
+
+@Suite struct EVSRankTests {
+    @Test func rankMatchesAStableDescendingSort() async {
+        let values: [Float] = [0, -0.0, 0.25, 0.5, 1, 255, 1e-7, -1]
+        let scores = Gen.int(in: 0...7).map { values[$0] }.array(of: 0...300)
+        await propertyCheck(input: scores, Gen.int(in: 0...300)) { scores, k in
+            let order = scores.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
+            var expected = [Bool](repeating: false, count: scores.count)
+            for i in order.prefix(k) { expected[i] = true }
+            #expect(EVSReducer.rankMask(scores: scores, keeping: k) == expected)
+        }
+    }
+}
