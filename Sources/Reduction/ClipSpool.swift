@@ -16,7 +16,7 @@ public final class ClipSpool {
     private var entries: [Entry] = []
     private var head = 0
     private var bytesInMemory = 0
-    private var file: FileHandle?
+    private var descriptor: Int32 = -1
     private var writeOffset: UInt64 = 0
     private let directory: URL
 
@@ -31,7 +31,7 @@ public final class ClipSpool {
     }
 
     deinit {
-        try? file?.close()
+        if descriptor >= 0 { close(descriptor) }
     }
 
     /// Number of clips waiting.
@@ -48,12 +48,10 @@ public final class ClipSpool {
             bytesInMemory += size
             return
         }
-        let handle = try spillFile()
-        let bytes = Self.encode(clip)
-        try handle.seek(toOffset: writeOffset)
-        try handle.write(contentsOf: bytes)
-        entries.append(.disk(offset: writeOffset, length: bytes.count))
-        writeOffset += UInt64(bytes.count)
+        let fd = try spillFile()
+        let length = try Self.write(clip, to: fd, at: writeOffset, directory: directory)
+        entries.append(.disk(offset: writeOffset, length: length))
+        writeOffset += UInt64(length)
     }
 
     /// Removes and returns the clip at the front, or nil when empty.
@@ -70,81 +68,79 @@ public final class ClipSpool {
         case .memory(let clip):
             bytesInMemory -= clip.features.count * 4 + clip.coords.count * 16
             return clip
-        case .disk(let offset, let length):
-            guard let handle = file else { return nil }
-            try handle.seek(toOffset: offset)
-            guard let data = try handle.read(upToCount: length), data.count == length else {
-                throw ReductionError("spool file in \(directory.path) was truncated — check free disk space")
-            }
-            return Self.decode(data)
+        case .disk(let offset, _):
+            return try Self.read(from: descriptor, at: offset, directory: directory)
         }
     }
 
-    private func spillFile() throws -> FileHandle {
-        if let file { return file }
-        let url = directory.appendingPathComponent("vtok-spool-\(getpid())-\(UUID().uuidString)")
-        guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+    private func spillFile() throws -> Int32 {
+        if descriptor >= 0 { return descriptor }
+        let path = directory.appendingPathComponent("vtok-spool-\(getpid())-\(UUID().uuidString)").path
+        let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
             throw ReductionError("cannot create a spool file in \(directory.path) — set TMPDIR to a writable folder")
         }
-        let handle = try FileHandle(forUpdating: url)
-        unlink(url.path)  // the open handle keeps it alive; nothing is left behind on exit
-        file = handle
-        return handle
+        unlink(path)  // the open descriptor keeps it alive; nothing is left behind on exit
+        descriptor = fd
+        return fd
     }
 
     // Layout: dimension, tokens, frames (Int64 each); frames (t, sourceIndex, rows, columns as
-    // Int64, pts as Float64); coords (4 × Int32 each); features (Float32).
-    static func encode(_ clip: TokenSet) -> Data {
-        var data = Data()
-        data.reserveCapacity(24 + clip.frames.count * 40 + clip.coords.count * 16 + clip.features.count * 4)
-        func put<T>(_ value: T) { withUnsafeBytes(of: value) { data.append(contentsOf: $0) } }
-        put(Int64(clip.dimension))
-        put(Int64(clip.count))
-        put(Int64(clip.frames.count))
+    // Int64, pts as Float64); coords (4 × Int32 each); features (Float32). Arrays go straight
+    // between memory and the file, without intermediate copies.
+    private static func write(_ clip: TokenSet, to fd: Int32, at offset: UInt64, directory: URL) throws -> Int {
+        var header: [Int64] = [Int64(clip.dimension), Int64(clip.count), Int64(clip.frames.count)]
         for f in clip.frames {
-            put(Int64(f.t))
-            put(Int64(f.sourceIndex))
-            put(Int64(f.gridRows))
-            put(Int64(f.gridColumns))
-            put(f.pts)
+            header += [Int64(f.t), Int64(f.sourceIndex), Int64(f.gridRows), Int64(f.gridColumns), Int64(bitPattern: f.pts.bitPattern)]
         }
-        clip.coords.withUnsafeBytes { data.append(contentsOf: $0) }
-        clip.features.withUnsafeBytes { data.append(contentsOf: $0) }
-        return data
+        var position = offset
+        func put(_ bytes: UnsafeRawBufferPointer) throws {
+            var done = 0
+            while done < bytes.count {
+                let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(position) + off_t(done))
+                guard n > 0 else {
+                    throw ReductionError("cannot write the spool file in \(directory.path) — check free disk space")
+                }
+                done += n
+            }
+            position += UInt64(bytes.count)
+        }
+        try header.withUnsafeBytes(put)
+        try clip.coords.withUnsafeBytes(put)
+        try clip.features.withUnsafeBytes(put)
+        return Int(position - offset)
     }
 
-    static func decode(_ data: Data) -> TokenSet {
-        data.withUnsafeBytes { raw in
-            var offset = 0
-            func take<T>(_: T.Type) -> T {
-                defer { offset += MemoryLayout<T>.size }
-                return raw.loadUnaligned(fromByteOffset: offset, as: T.self)
+    private static func read(from fd: Int32, at offset: UInt64, directory: URL) throws -> TokenSet {
+        var position = offset
+        func get(_ bytes: UnsafeMutableRawBufferPointer) throws {
+            var done = 0
+            while done < bytes.count {
+                let n = pread(fd, bytes.baseAddress! + done, bytes.count - done, off_t(position) + off_t(done))
+                guard n > 0 else {
+                    throw ReductionError("spool file in \(directory.path) was truncated — check free disk space")
+                }
+                done += n
             }
-            let dimension = Int(take(Int64.self))
-            let tokens = Int(take(Int64.self))
-            let frameCount = Int(take(Int64.self))
-            var frames: [FrameRecord] = []
-            for _ in 0..<frameCount {
-                let t = Int(take(Int64.self))
-                let source = Int(take(Int64.self))
-                let rows = Int(take(Int64.self))
-                let columns = Int(take(Int64.self))
-                let pts = take(Double.self)
-                frames.append(FrameRecord(t: t, sourceIndex: source, pts: pts, gridRows: rows, gridColumns: columns))
-            }
-            let coords = [TokenCoord](unsafeUninitializedCapacity: tokens) { out, n in
-                UnsafeMutableRawBufferPointer(out).copyMemory(
-                    from: UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + tokens * 16)]))
-                n = tokens
-            }
-            offset += tokens * 16
-            let values = tokens * dimension
-            let features = [Float](unsafeUninitializedCapacity: values) { out, n in
-                UnsafeMutableRawBufferPointer(out).copyMemory(
-                    from: UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + values * 4)]))
-                n = values
-            }
-            return TokenSet(dimension: dimension, features: features, coords: coords, frames: frames)
+            position += UInt64(bytes.count)
         }
+        var counts = [Int64](repeating: 0, count: 3)
+        try counts.withUnsafeMutableBytes(get)
+        let (dimension, tokens, frameCount) = (Int(counts[0]), Int(counts[1]), Int(counts[2]))
+        var frameFields = [Int64](repeating: 0, count: 5 * frameCount)
+        try frameFields.withUnsafeMutableBytes(get)
+        let frames = (0..<frameCount).map { i in
+            FrameRecord(
+                t: Int(frameFields[5 * i]), sourceIndex: Int(frameFields[5 * i + 1]),
+                pts: Double(bitPattern: UInt64(bitPattern: frameFields[5 * i + 4])),
+                gridRows: Int(frameFields[5 * i + 2]), gridColumns: Int(frameFields[5 * i + 3]))
+        }
+        var coords = [TokenCoord](repeating: TokenCoord(t: 0, row: 0, col: 0), count: tokens)
+        try coords.withUnsafeMutableBytes(get)
+        let features = try [Float](unsafeUninitializedCapacity: tokens * dimension) { buffer, n in
+            try get(UnsafeMutableRawBufferPointer(buffer))
+            n = tokens * dimension
+        }
+        return TokenSet(dimension: dimension, features: features, coords: coords, frames: frames)
     }
 }
