@@ -24,7 +24,7 @@ final class ClipFeeder {
         worker = BackgroundWorker(capacity: 2) { frames in
             let t0 = Stopwatch.now()
             let clip = patchifier.tokens(of: frames)
-            timing.seconds += Double(Stopwatch.now() - t0) / 1e9
+            timing.seconds += Stopwatch.seconds(since: t0)
             try onClip(clip)
         }
     }

@@ -66,10 +66,10 @@ public final class PipelineRunner {
         let chain = StageChain(reducers: reducers) { clip in
             var t0 = Stopwatch.now()
             try writer?.append(clip)
-            writeTime += Double(Stopwatch.now() - t0) / 1e9
+            writeTime += Stopwatch.seconds(since: t0)
             t0 = Stopwatch.now()
             try meter?.recordKept(clip)
-            fidelityTime += Double(Stopwatch.now() - t0) / 1e9
+            fidelityTime += Stopwatch.seconds(since: t0)
             picture?.record(kept: clip)
             frameTokens.append(contentsOf: clip.tokensPerFrame)
             frameRecords.append(contentsOf: clip.frames)
@@ -79,7 +79,7 @@ public final class PipelineRunner {
         let feeder = ClipFeeder(clipFrames: pipeline.clipFrames, patchifier: patchifier) { clip in
             let t0 = Stopwatch.now()
             try meter?.recordOriginal(clip)
-            fidelityTime += Double(Stopwatch.now() - t0) / 1e9
+            fidelityTime += Stopwatch.seconds(since: t0)
             try chain.process(clip)
         }
         var callbackTime = 0.0
@@ -91,9 +91,9 @@ public final class PipelineRunner {
             try feeder.add(frame)
             delivered += 1
             progress?.update(delivered)
-            callbackTime += Double(Stopwatch.now() - t0) / 1e9
+            callbackTime += Stopwatch.seconds(since: t0)
         }
-        let readTime = Double(Stopwatch.now() - readStart) / 1e9 - callbackTime
+        let readTime = Stopwatch.seconds(since: readStart) - callbackTime
         try feeder.finish()
         try chain.finish()
         progress?.finish()
@@ -124,7 +124,7 @@ public final class PipelineRunner {
                 framesInVideo: info.frameCount, framesLost: stats.framesLost, corruptPackets: stats.corruptPackets,
                 framesDamaged: stats.framesDamaged, framesMissing: info.missingFrames,
                 tokensIn: tokensIn, tokensOut: tokensOut, stages: all, frameTokens: frameTokens,
-                seconds: Double(Stopwatch.now() - wallStart) / 1e9, psnrDB: meter?.psnr, mse: meter?.meanSquaredError,
+                seconds: Stopwatch.seconds(since: wallStart), psnrDB: meter?.psnr, mse: meter?.meanSquaredError,
                 tokenDimension: patchifier.dimension)
         }
 
@@ -134,7 +134,7 @@ public final class PipelineRunner {
             try writer.finish(
                 frames: frameRecords, frameTokens: frameTokens,
                 metadata: try TokenPackMetadata(pipeline: pipeline, source: info, report: report))
-            report = makeReport(writeSeconds: writeTime + Double(Stopwatch.now() - t0) / 1e9)
+            report = makeReport(writeSeconds: writeTime + Stopwatch.seconds(since: t0))
         }
         if let picture, let picturePath { try picture.write(to: picturePath) }
         completed = true

@@ -52,56 +52,56 @@ public struct PipelineSpec: Sendable, Equatable {
 
     /// Parses pipeline YAML.
     public init(yaml: String, source: String? = nil) throws {
-        let where_ = source.map { "'\($0)'" } ?? "pipeline"
+        let origin = source.map { "'\($0)'" } ?? "pipeline"
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
         } catch {
-            throw PipelineError("\(where_) is not valid YAML: \(String(describing: error).split(separator: "\n").first ?? "")")
+            throw PipelineError("\(origin) is not valid YAML: \(String(describing: error).split(separator: "\n").first ?? "")")
         }
         self.source = source
         guard let root else { return }
-        guard let top = root.mapping else { throw PipelineError("\(where_) must be a mapping of sections (sampling, resize, reduce, output)") }
+        guard let top = root.mapping else { throw PipelineError("\(origin) must be a mapping of sections (sampling, resize, reduce, output)") }
         for (keyNode, value) in top {
             let key = keyNode.string ?? ""
             switch key {
             case "name", "description":
                 continue
             case "sampling":
-                try Self.fields(value, section: key, file: where_) { k, v in
+                try Self.fields(value, section: key, file: origin) { k, v in
                     switch k {
-                    case "fps": fps = try Self.number(v, "sampling.fps", where_)
-                    case "frames": frames = try Self.integer(v, "sampling.frames", where_)
-                    case "keyframes": keyframes = try Self.boolean(v, "sampling.keyframes", where_)
-                    case "max_frames": maxFrames = try Self.integer(v, "sampling.max_frames", where_)
-                    case "start": start = try Self.number(v, "sampling.start", where_)
-                    case "end": end = try Self.number(v, "sampling.end", where_)
-                    default: throw PipelineError("\(where_): unknown key sampling.\(k) — use fps, frames, keyframes, max_frames, start, end")
+                    case "fps": fps = try Self.number(v, "sampling.fps", origin)
+                    case "frames": frames = try Self.integer(v, "sampling.frames", origin)
+                    case "keyframes": keyframes = try Self.boolean(v, "sampling.keyframes", origin)
+                    case "max_frames": maxFrames = try Self.integer(v, "sampling.max_frames", origin)
+                    case "start": start = try Self.number(v, "sampling.start", origin)
+                    case "end": end = try Self.number(v, "sampling.end", origin)
+                    default: throw PipelineError("\(origin): unknown key sampling.\(k) — use fps, frames, keyframes, max_frames, start, end")
                     }
                 }
             case "resize":
-                try Self.fields(value, section: key, file: where_) { k, v in
+                try Self.fields(value, section: key, file: origin) { k, v in
                     switch k {
                     case "size": size = v.string
-                    case "keep_aspect": keepAspect = try Self.boolean(v, "resize.keep_aspect", where_)
-                    default: throw PipelineError("\(where_): unknown key resize.\(k) — use size, keep_aspect")
+                    case "keep_aspect": keepAspect = try Self.boolean(v, "resize.keep_aspect", origin)
+                    default: throw PipelineError("\(origin): unknown key resize.\(k) — use size, keep_aspect")
                     }
                 }
             case "reduce":
                 guard let items = value.sequence else {
-                    throw PipelineError("\(where_): reduce must be a list, e.g. '- evs:rate=0.7'")
+                    throw PipelineError("\(origin): reduce must be a list, e.g. '- evs:rate=0.7'")
                 }
-                for item in items { reducers.append(try Self.reducer(item, where_)) }
+                for item in items { reducers.append(try Self.reducer(item, origin)) }
             case "output":
-                try Self.fields(value, section: key, file: where_) { k, v in
+                try Self.fields(value, section: key, file: origin) { k, v in
                     switch k {
                     case "dtype": dtype = v.string
-                    case "clip_frames": clipFrames = try Self.integer(v, "output.clip_frames", where_)
-                    default: throw PipelineError("\(where_): unknown key output.\(k) — use dtype, clip_frames")
+                    case "clip_frames": clipFrames = try Self.integer(v, "output.clip_frames", origin)
+                    default: throw PipelineError("\(origin): unknown key output.\(k) — use dtype, clip_frames")
                     }
                 }
             default:
-                throw PipelineError("\(where_): unknown section '\(key)' — use sampling, resize, reduce, output")
+                throw PipelineError("\(origin): unknown section '\(key)' — use sampling, resize, reduce, output")
             }
         }
     }

@@ -48,7 +48,7 @@ public struct ReadBenchmark {
             let plan = try reader.plan(pipeline.sampling)
             var count = 0
             let stats = try reader.read(plan, resize: pipeline.resize) { _ in count += 1 }
-            readRuns.append(Double(Stopwatch.now() - t0) / 1e9)
+            readRuns.append(Stopwatch.seconds(since: t0))
             frames = count
             decoded = stats.framesDecoded
             guard !pipeline.reducers.isEmpty else { continue }
@@ -64,7 +64,7 @@ public struct ReadBenchmark {
             }
             try feeder.finish()
             try chain.finish()
-            reduceRuns.append(Double(Stopwatch.now() - t0) / 1e9)
+            reduceRuns.append(Stopwatch.seconds(since: t0))
         }
         func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
         return Result(

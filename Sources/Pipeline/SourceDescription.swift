@@ -14,7 +14,7 @@ public enum SourceDescription {
             "video         \(info.codec), \(info.width)x\(info.height), \(info.pixelFormat)",
             "rate          \(rate)",
             String(format: "duration      %.3f s (first frame at %.3f s)", info.duration, info.startTime),
-            "frames        \(info.frameCount) (\(info.keyframeCount) keyframes)"
+            "frames        \(info.frameCount) (\(info.keyframeCount) keyframe\(info.keyframeCount == 1 ? "" : "s"))"
                 + (info.missingFrames > 0 ? ", \(info.missingFrames) missing by the timestamps (damaged or cut?)" : ""),
         ].joined(separator: "\n")
     }

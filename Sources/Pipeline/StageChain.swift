@@ -31,12 +31,12 @@ final class StageChain {
             let stage = stages[i]
             var started = Stopwatch.now()
             try stage.reducer.finish { out in
-                stage.seconds += Double(Stopwatch.now() - started) / 1e9
+                stage.seconds += Stopwatch.seconds(since: started)
                 stage.tokensOut += out.count
                 try self.feed(out, into: i + 1)
                 started = Stopwatch.now()
             }
-            stage.seconds += Double(Stopwatch.now() - started) / 1e9
+            stage.seconds += Stopwatch.seconds(since: started)
         }
     }
 
@@ -53,11 +53,11 @@ final class StageChain {
         stage.tokensIn += clip.count
         var started = Stopwatch.now()
         try stage.reducer.process(clip) { out in
-            stage.seconds += Double(Stopwatch.now() - started) / 1e9
+            stage.seconds += Stopwatch.seconds(since: started)
             stage.tokensOut += out.count
             try self.feed(out, into: index + 1)
             started = Stopwatch.now()
         }
-        stage.seconds += Double(Stopwatch.now() - started) / 1e9
+        stage.seconds += Stopwatch.seconds(since: started)
     }
 }

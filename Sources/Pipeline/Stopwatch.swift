@@ -1,17 +1,10 @@
 import Foundation
 
-/// Accumulates elapsed monotonic time across start/stop pairs.
-struct Stopwatch {
-    private(set) var seconds: Double = 0
-    private var startedAt: UInt64?
-
+/// The monotonic clock the runner times stages with.
+enum Stopwatch {
+    /// Nanoseconds since an arbitrary fixed point.
     static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
-    mutating func start() { startedAt = Self.now() }
-
-    mutating func stop() {
-        if let s = startedAt { seconds += Double(Self.now() - s) / 1e9 }
-        startedAt = nil
-    }
-
+    /// Seconds elapsed since `start` (a value of `now()`).
+    static func seconds(since start: UInt64) -> Double { Double(now() - start) / 1e9 }
 }
