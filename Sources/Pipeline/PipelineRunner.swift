@@ -24,6 +24,8 @@ public final class PipelineRunner {
     public var measuresFidelity = true
     /// Show progress on standard error when it is a terminal.
     public var showsProgress = true
+    /// Also write AutoGaze's `gazing_pos`, `if_padded_gazing` and `num_gazing_each_frame` tensors.
+    public var writesGazeTensors = false
     /// Where to write a picture of what was kept (PNG), if anywhere.
     public var picturePath: String?
 
@@ -54,6 +56,7 @@ public final class PipelineRunner {
         let writer = try output.map {
             try TokenPackWriter(path: $0, dtype: pipeline.dtype, dimension: patchifier.dimension)
         }
+        writer?.writesGazeTensors = writesGazeTensors
         var completed = false
         defer { if !completed { writer?.abort() } }
 
@@ -61,6 +64,8 @@ public final class PipelineRunner {
         let picture = picturePath.map { _ in ReportPicture(frameCount: plan.count) }
         var frameTokens: [Int] = []
         var frameRecords: [FrameRecord] = []
+        var scaleTokens: [Int] = []
+        var outputCellSizes = [ResolvedPipeline.patchSize]
         var writeTime = 0.0
         var fidelityTime = 0.0
         let chain = StageChain(reducers: reducers) { clip in
@@ -72,6 +77,10 @@ public final class PipelineRunner {
             fidelityTime += Stopwatch.seconds(since: t0)
             picture?.record(kept: clip)
             frameTokens.append(contentsOf: clip.tokensPerFrame)
+            let perScale = clip.tokensPerScale
+            if scaleTokens.count < perScale.count { scaleTokens += Array(repeating: 0, count: perScale.count - scaleTokens.count) }
+            for (i, n) in perScale.enumerated() { scaleTokens[i] += n }
+            outputCellSizes = clip.cellSizes
             frameRecords.append(contentsOf: clip.frames)
         }
 
@@ -119,13 +128,19 @@ public final class PipelineRunner {
             if writer != nil {
                 all.append(StageReport(name: "write", tokensIn: tokensOut, tokensOut: tokensOut, seconds: writeSeconds))
             }
-            return Report(
+            var report = Report(
                 frames: delivered, framesPlanned: plan.count, framesDecoded: stats.framesDecoded,
                 framesInVideo: info.frameCount, framesLost: stats.framesLost, corruptPackets: stats.corruptPackets,
                 framesDamaged: stats.framesDamaged, framesMissing: info.missingFrames,
                 tokensIn: tokensIn, tokensOut: tokensOut, stages: all, frameTokens: frameTokens,
                 seconds: Stopwatch.seconds(since: wallStart), psnrDB: meter?.psnr, mse: meter?.meanSquaredError,
                 tokenDimension: patchifier.dimension)
+            report.scaleTokens = scaleTokens
+            if outputCellSizes == GazeLayout.cellSizes, let layout = try? GazeLayout(width: size.width, height: size.height) {
+                report.tokensAllScales = delivered * layout.tokensPerFrame
+            }
+            report.framePSNR = meter?.framePSNR.map { $0.isFinite ? $0 : nil } ?? []
+            return report
         }
 
         var report = makeReport(writeSeconds: writeTime)

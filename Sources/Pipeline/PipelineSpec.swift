@@ -187,6 +187,11 @@ public struct PipelineSpec: Sendable, Equatable {
         }
         let clip = clipFrames ?? ResolvedPipeline.defaultClipFrames
         guard clip >= 1 else { throw PipelineError("clip_frames \(clip) must be at least 1") }
+        if reducers.contains(where: { $0.name == "autogaze" }) {
+            guard case .exact(let size) = resize, size.width == size.height, size.width % GazeLayout.tileSide == 0 else {
+                throw PipelineError("autogaze needs a square size that is a multiple of 224 — use --size 224 or --size 448")
+            }
+        }
         // Build each reducer once to validate its options and record its resolved form.
         let chain = try reducers.map { try ReducerRegistry.make($0).specification }
         return ResolvedPipeline(

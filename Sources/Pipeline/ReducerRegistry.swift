@@ -3,7 +3,7 @@ import Reduction
 /// The reducers vtok knows, by name.
 public enum ReducerRegistry {
     /// Names accepted by `--reduce`.
-    public static let names = ["evs"]
+    public static let names = ["evs", "autogaze"]
 
     /// Builds a reducer from its spec.
     ///
@@ -12,6 +12,8 @@ public enum ReducerRegistry {
         switch spec.name {
         case "evs":
             return EVSReducer(options: try EVSOptions(spec))
+        case "autogaze":
+            return try AutoGazeReducer(options: try AutoGazeOptions(spec))
         default:
             throw ReductionError("unknown reducer '\(spec.name)' — available: \(names.joined(separator: ", "))")
         }
@@ -21,6 +23,7 @@ public enum ReducerRegistry {
     public static func exclusiveOptions(of name: String) -> [Set<String>] {
         switch name {
         case "evs": return [["rate", "threshold"]]
+        case "autogaze": return [["psnr", "l1", "model"]]
         default: return []
         }
     }

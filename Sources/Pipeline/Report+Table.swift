@@ -23,6 +23,12 @@ extension Report {
         lines.append(row(["total", "\(tokensIn)", "\(tokensOut)", kept, String(format: "%.3f", seconds)], widths))
         lines.append("")
         lines.append(String(format: "compression   %.2f×  (%d → %d tokens of width %d)", compressionRatio, tokensIn, tokensOut, tokenDimension))
+        if let all = tokensAllScales, all > 0 {
+            lines.append(
+                String(
+                    format: "multi-scale   %.2f%% of the %d tokens of all scales; %@ by scale (finest first)",
+                    100 * Double(tokensOut) / Double(all), all, scaleTokens.map(String.init).joined(separator: " / ")))
+        }
         var framesLine = "frames        \(frames) sampled of \(framesInVideo) in the video, \(framesDecoded) decoded"
         framesLine += String(format: ", %.1f frames/s", framesPerSecond)
         lines.append(framesLine)

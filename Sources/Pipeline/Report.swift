@@ -61,6 +61,12 @@ public struct Report: Sendable, Codable, Equatable {
     public var mse: Double?
     /// Width of one token.
     public var tokenDimension: Int
+    /// Tokens kept at each scale (index 0 finest); one entry for single-scale packs.
+    public var scaleTokens: [Int] = []
+    /// For multi-scale output (AutoGaze): every token of every scale, `265 · tiles · T`; nil otherwise.
+    public var tokensAllScales: Int?
+    /// PSNR of each sampled frame (nil where the rebuild is exact or fidelity was not measured).
+    public var framePSNR: [Double?] = []
 
     public init(
         frames: Int, framesPlanned: Int, framesDecoded: Int, framesInVideo: Int, framesLost: Int, corruptPackets: Int,
@@ -106,6 +112,9 @@ public struct Report: Sendable, Codable, Equatable {
         case psnrDB = "psnr_db"
         case mse
         case tokenDimension = "token_dimension"
+        case scaleTokens = "scale_tokens"
+        case tokensAllScales = "tokens_all_scales"
+        case framePSNR = "frame_psnr_db"
     }
 
     /// Always writes `psnr_db` (null when exact), so readers find every documented key.
@@ -129,6 +138,9 @@ public struct Report: Sendable, Codable, Equatable {
         try c.encode(psnrDB, forKey: .psnrDB)
         try c.encode(mse, forKey: .mse)
         try c.encode(tokenDimension, forKey: .tokenDimension)
+        try c.encode(scaleTokens, forKey: .scaleTokens)
+        try c.encode(tokensAllScales, forKey: .tokensAllScales)
+        try c.encode(framePSNR, forKey: .framePSNR)
     }
 
     /// The report as pretty, key-sorted JSON.
@@ -141,5 +153,30 @@ public struct Report: Sendable, Codable, Equatable {
     /// Reads a report from JSON.
     public init(json: Data) throws {
         self = try JSONDecoder().decode(Report.self, from: json)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        frames = try c.decode(Int.self, forKey: .frames)
+        framesPlanned = try c.decode(Int.self, forKey: .framesPlanned)
+        framesDecoded = try c.decode(Int.self, forKey: .framesDecoded)
+        framesInVideo = try c.decode(Int.self, forKey: .framesInVideo)
+        framesLost = try c.decode(Int.self, forKey: .framesLost)
+        corruptPackets = try c.decode(Int.self, forKey: .corruptPackets)
+        framesDamaged = try c.decodeIfPresent(Int.self, forKey: .framesDamaged) ?? 0
+        framesMissing = try c.decodeIfPresent(Int.self, forKey: .framesMissing) ?? 0
+        tokensIn = try c.decode(Int.self, forKey: .tokensIn)
+        tokensOut = try c.decode(Int.self, forKey: .tokensOut)
+        compressionRatio = try c.decode(Double.self, forKey: .compressionRatio)
+        stages = try c.decode([StageReport].self, forKey: .stages)
+        frameTokens = try c.decode([Int].self, forKey: .frameTokens)
+        seconds = try c.decode(Double.self, forKey: .seconds)
+        framesPerSecond = try c.decode(Double.self, forKey: .framesPerSecond)
+        psnrDB = try c.decodeIfPresent(Double.self, forKey: .psnrDB)
+        mse = try c.decodeIfPresent(Double.self, forKey: .mse)
+        tokenDimension = try c.decode(Int.self, forKey: .tokenDimension)
+        scaleTokens = try c.decodeIfPresent([Int].self, forKey: .scaleTokens) ?? []
+        tokensAllScales = try c.decodeIfPresent(Int.self, forKey: .tokensAllScales)
+        framePSNR = try c.decodeIfPresent([Double?].self, forKey: .framePSNR) ?? []
     }
 }

@@ -1,8 +1,9 @@
 import Reduction
 import VideoIO
 
-/// A picture of what a run kept: thumbnails of evenly spaced sampled frames with pruned patches
-/// dimmed and tinted, above a bar chart of tokens kept per frame (full height = a whole frame).
+/// A picture of what a run kept: thumbnails of evenly spaced sampled frames with pruned areas
+/// dimmed and tinted red (areas kept only at a coarser scale tinted blue), above a bar chart of
+/// tokens kept per frame (full height = a whole frame's finest grid).
 ///
 /// The runner hands it each decoded frame (it keeps half-size copies of the few it shows) and
 /// each reduced clip (it keeps the coordinates for those frames and every frame's count).
@@ -11,8 +12,8 @@ public final class ReportPicture {
     public let shownFrames: [Int]
     private let columns: Int
     private var thumbnails: [Int: (width: Int, height: Int, rgb: [UInt8])] = [:]
-    private var keptCells: [Int: Set<Int>] = [:]
-    private var grids: [Int: Int] = [:]
+    /// Per shown frame, per thumbnail pixel: the finest scale painted there (-1: nothing).
+    private var coverage: [Int: [Int8]] = [:]
     private var counts: [Int] = []
     private var gridTokens = 0
     private let patchSize: Int
@@ -46,16 +47,24 @@ public final class ReportPicture {
             }
         }
         thumbnails[frame.sampleIndex] = (w, h, rgb)
-        grids[frame.sampleIndex] = frame.width / patchSize
         gridTokens = (frame.width / patchSize) * (frame.height / patchSize)
     }
 
     /// Records what survived of a clip.
     public func record(kept clip: TokenSet) {
         counts.append(contentsOf: clip.tokensPerFrame)
-        for coord in clip.coords where coord.scale == 0 && shownFrames.contains(Int(coord.t)) {
-            let columns = grids[Int(coord.t)] ?? 1
-            keptCells[Int(coord.t), default: []].insert(Int(coord.row) * columns + Int(coord.col))
+        for coord in clip.coords where shownFrames.contains(Int(coord.t)) {
+            guard let thumb = thumbnails[Int(coord.t)], Int(coord.scale) < clip.cellSizes.count else { continue }
+            var map = coverage[Int(coord.t)] ?? [Int8](repeating: -1, count: thumb.width * thumb.height)
+            let cell = clip.cellSizes[Int(coord.scale)] / 2
+            let y0 = Int(coord.row) * cell, x0 = Int(coord.col) * cell
+            for y in y0..<min(thumb.height, y0 + cell) {
+                for x in x0..<min(thumb.width, x0 + cell) {
+                    let i = y * thumb.width + x
+                    if map[i] < 0 || map[i] > Int8(coord.scale) { map[i] = Int8(coord.scale) }
+                }
+            }
+            coverage[Int(coord.t)] = map
         }
     }
 
@@ -71,19 +80,20 @@ public final class ReportPicture {
         let width = max(columns * (tw + gap) + gap, 256)
         let height = rows * (th + gap) + gap + chartHeight + gap
         var image = [UInt8](repeating: 24, count: width * height * 3)
-        let half = patchSize / 2
         for (i, t) in shownFrames.enumerated() {
             guard let thumb = thumbnails[t] else { continue }
             let ox = gap + (i % columns) * (tw + gap), oy = gap + (i / columns) * (th + gap)
-            let gridColumns = grids[t] ?? 1
-            let kept = keptCells[t] ?? []
+            let map = coverage[t] ?? []
             for y in 0..<min(th, thumb.height) {
                 for x in 0..<min(tw, thumb.width) {
-                    let cell = (y / half) * gridColumns + x / half
-                    let isKept = kept.contains(cell)
+                    let scale = map.isEmpty ? -1 : Int(map[y * thumb.width + x])
                     for c in 0..<3 {
                         var v = Int(thumb.rgb[(y * thumb.width + x) * 3 + c])
-                        if !isKept { v = c == 0 ? v / 4 + 60 : v / 4 }  // pruned: dark, red-tinted
+                        if scale < 0 {
+                            v = c == 0 ? v / 4 + 60 : v / 4  // pruned: dark, red-tinted
+                        } else if scale > 0 {
+                            v = c == 2 ? v * 3 / 4 + 50 : v * 3 / 4  // kept at a coarser scale: blue-tinted
+                        }
                         image[((oy + y) * width + ox + x) * 3 + c] = UInt8(min(255, v))
                     }
                 }

@@ -23,6 +23,10 @@ public final class TokenPackWriter {
     private var spool: FileHandle?
     private var coords: [Int32] = []
     private var tokenCount = 0
+    private var cellSizes: [Int] = []
+    /// Also write AutoGaze's `gazing_pos`, `if_padded_gazing` and `num_gazing_each_frame`
+    /// (multi-scale AutoGaze output only).
+    public var writesGazeTensors = false
 
     /// Prepares to write a pack at `path`.
     ///
@@ -70,6 +74,7 @@ public final class TokenPackWriter {
         coords.reserveCapacity(coords.count + clip.count * 4)
         for c in clip.coords { coords.append(contentsOf: [c.t, c.row, c.col, c.scale]) }
         tokenCount += clip.count
+        cellSizes = clip.cellSizes
     }
 
     /// Writes the pack atomically and removes the spool.
@@ -94,7 +99,32 @@ public final class TokenPackWriter {
         try writer.addTensor("frame_tokens", shape: [frames.count], int32s: frameTokens.map { Int32($0) })
         try writer.addTensor("frame_pts", shape: [frames.count], float64s: frames.map(\.pts))
         try writer.addTensor("frame_index", shape: [frames.count], int64s: frames.map { Int64($0.sourceIndex) })
+        if writesGazeTensors { try addGazeTensors(to: &writer, frames: frames) }
         try writer.write(to: path)
+    }
+
+    /// AutoGaze's output contract: global ids `t · P + id` (P tokens per frame over all tiles,
+    /// ids coarse to fine as AutoGaze numbers them), sorted by id within each frame, with a
+    /// batch dimension of 1, no padding, and the count per frame.
+    private func addGazeTensors(to writer: inout SafetensorsWriter, frames: [FrameRecord]) throws {
+        guard cellSizes == GazeLayout.cellSizes, let first = frames.first else {
+            throw PipelineError("--gaze-tensors needs AutoGaze output — add --reduce autogaze:...")
+        }
+        let side = first.gridColumns * ResolvedPipeline.patchSize
+        let layout = try GazeLayout(width: side, height: first.gridRows * ResolvedPipeline.patchSize)
+        var perFrame = [[Int64]](repeating: [], count: frames.count)
+        let t0 = first.t
+        for i in 0..<tokenCount {
+            let t = Int(coords[4 * i]) - t0
+            let id = layout.stitchedID(scale: Int(coords[4 * i + 3]), row: Int(coords[4 * i + 1]), col: Int(coords[4 * i + 2]))
+            perFrame[t].append(Int64((t + t0) * layout.tokensPerFrame + id))
+        }
+        let positions = perFrame.flatMap { $0.sorted() }
+        try writer.addTensor("gazing_pos", shape: [1, positions.count], int64s: positions)
+        try writer.addTensor(
+            "if_padded_gazing", dtype: .bool, shape: [1, positions.count],
+            source: .bytes([UInt8](repeating: 0, count: positions.count)))
+        try writer.addTensor("num_gazing_each_frame", shape: [frames.count], int64s: perFrame.map { Int64($0.count) })
     }
 
     /// Drops everything written so far; nothing is left on disk.

@@ -85,11 +85,14 @@ public final class ClipSpool {
         return fd
     }
 
-    // Layout: dimension, tokens, frames (Int64 each); frames (t, sourceIndex, rows, columns as
+    // Layout: dimension, tokens, frames, scales (Int64 each); cell sizes (Int64 each); frames (t, sourceIndex, rows, columns as
     // Int64, pts as Float64); coords (4 × Int32 each); features (Float32). Arrays go straight
     // between memory and the file, without intermediate copies.
     private static func write(_ clip: TokenSet, to fd: Int32, at offset: UInt64, directory: URL) throws -> Int {
-        var header: [Int64] = [Int64(clip.dimension), Int64(clip.count), Int64(clip.frames.count)]
+        var header: [Int64] = [
+            Int64(clip.dimension), Int64(clip.count), Int64(clip.frames.count), Int64(clip.cellSizes.count),
+        ]
+        header += clip.cellSizes.map(Int64.init)
         for f in clip.frames {
             header += [Int64(f.t), Int64(f.sourceIndex), Int64(f.gridRows), Int64(f.gridColumns), Int64(bitPattern: f.pts.bitPattern)]
         }
@@ -124,9 +127,11 @@ public final class ClipSpool {
             }
             position += UInt64(bytes.count)
         }
-        var counts = [Int64](repeating: 0, count: 3)
+        var counts = [Int64](repeating: 0, count: 4)
         try counts.withUnsafeMutableBytes(get)
         let (dimension, tokens, frameCount) = (Int(counts[0]), Int(counts[1]), Int(counts[2]))
+        var cells = [Int64](repeating: 0, count: Int(counts[3]))
+        try cells.withUnsafeMutableBytes(get)
         var frameFields = [Int64](repeating: 0, count: 5 * frameCount)
         try frameFields.withUnsafeMutableBytes(get)
         let frames = (0..<frameCount).map { i in
@@ -141,6 +146,8 @@ public final class ClipSpool {
             try get(UnsafeMutableRawBufferPointer(buffer))
             n = tokens * dimension
         }
-        return TokenSet(dimension: dimension, features: features, coords: coords, frames: frames)
+        var clip = TokenSet(dimension: dimension, features: features, coords: coords, frames: frames)
+        clip.cellSizes = cells.map(Int.init)
+        return clip
     }
 }

@@ -2,8 +2,9 @@ import Foundation
 
 /// Measures how well the kept pixel-space tokens rebuild the sampled video.
 ///
-/// Each frame is rebuilt from the tokens kept for it; a pruned patch shows that cell's content
-/// the last time it was kept (carried forward), and a cell never kept so far is black. The meter
+/// Each frame is rebuilt on a canvas carried over from the previous frame (the first frame starts
+/// flat mid-gray, 0.5): the frame's kept tokens are painted coarse to fine (coarser scales
+/// resized to their cells), so a pruned patch shows what was last painted there. The meter
 /// compares the rebuilt frames with the original ones and reports the mean squared error over
 /// every value and the PSNR for a peak of 1.
 ///
@@ -15,7 +16,7 @@ public final class FidelityMeter {
     private var pending: TokenSet?
     private var pendingFrame = 0
     private var pendingToken = 0
-    private var canvas: PatchCanvas?
+    private var canvas: FrameCanvas?
     private var squaredError: Double = 0
     private var values: Int = 0
     private var perFrame: [Double] = []
@@ -29,36 +30,53 @@ public final class FidelityMeter {
         try originals.append(clip)
     }
 
+    /// Value of every pixel of the canvas before the first frame.
+    public static let initialValue: Float = 0.5
+
     /// Records a reduced clip; its frames must follow the ones already recorded, in order.
     public func recordKept(_ clip: TokenSet) throws {
-        let d = clip.dimension
-        if canvas == nil { canvas = PatchCanvas(dimension: d) }
-        var canvas = self.canvas!
-        defer { self.canvas = canvas }
         var cursor = 0
         for frame in clip.frames {
             let original = try originalFrame(frame.t)
-            // Kept tokens of this frame update the canvas first: they are what the frame shows.
-            clip.features.withUnsafeBufferPointer { kept in
-                while cursor < clip.count && Int(clip.coords[cursor].t) == frame.t {
-                    canvas.store(clip.coords[cursor], from: kept.baseAddress! + cursor * d)
-                    cursor += 1
-                }
+            let patch = clip.cellSizes.first ?? 16
+            let width = frame.gridColumns * patch, height = frame.gridRows * patch
+            if canvas == nil || canvas!.width != width || canvas!.height != height {
+                canvas = FrameCanvas(width: width, height: height, value: Self.initialValue)
             }
-            var frameError: Double = 0
-            original.features.withUnsafeBufferPointer { source in
-                for i in 0..<original.count {
-                    let token = source.baseAddress! + i * d
-                    frameError += canvas.withContent(of: original.coords[i]) { shown in
-                        Double(Self.squaredDistance(token, shown, count: d))
-                    }
-                }
-            }
-            let frameValues = original.count * d
+            let start = cursor
+            while cursor < clip.count && Int(clip.coords[cursor].t) == frame.t { cursor += 1 }
+            canvas!.paint(clip, tokens: start..<cursor)
+            let image = Self.image(of: original, width: width, height: height)
+            let frameError = canvas!.squaredError(against: image)
+            let frameValues = image.count
             squaredError += frameError
             values += frameValues
             perFrame.append(frameValues > 0 ? Self.psnr(mse: frameError / Double(frameValues)) ?? .infinity : .infinity)
         }
+    }
+
+    /// The planar image behind a frame's full grid of scale-0 patches.
+    static func image(of frame: TokenSet, width: Int, height: Int) -> [Float] {
+        var image = [Float](repeating: 0, count: 3 * width * height)
+        let d = frame.dimension
+        let patch = frame.cellSizes.first ?? 16
+        let plane = width * height
+        frame.features.withUnsafeBufferPointer { features in
+            image.withUnsafeMutableBufferPointer { out in
+                for (i, coord) in frame.coords.enumerated() where coord.scale == 0 {
+                    let token = features.baseAddress! + i * d
+                    let y0 = Int(coord.row) * patch, x0 = Int(coord.col) * patch
+                    guard y0 + patch <= height, x0 + patch <= width else { continue }
+                    for c in 0..<3 {
+                        for y in 0..<patch {
+                            (out.baseAddress! + c * plane + (y0 + y) * width + x0)
+                                .update(from: token + (c * patch + y) * patch, count: patch)
+                        }
+                    }
+                }
+            }
+        }
+        return image
     }
 
     /// Mean squared error over every value of every frame measured so far.
@@ -69,27 +87,6 @@ public final class FidelityMeter {
 
     /// PSNR of each frame measured so far (infinite where exact).
     public var framePSNR: [Double] { perFrame }
-
-    /// Sum of squared differences between two vectors (`b` nil means zeros), accumulated in
-    /// eight float lanes per patch.
-    static func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>?, count: Int) -> Float {
-        var acc = SIMD8<Float>()
-        var i = 0
-        while i + 8 <= count {
-            let x = UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self)
-            let y = b.map { UnsafeRawPointer($0 + i).loadUnaligned(as: SIMD8<Float>.self) } ?? SIMD8<Float>()
-            let e = x - y
-            acc += e * e
-            i += 8
-        }
-        var sum = acc.sum()
-        while i < count {
-            let e = a[i] - (b?[i] ?? 0)
-            sum += e * e
-            i += 1
-        }
-        return sum
-    }
 
     /// `10 · log10(1 / mse)`, or nil when `mse` is zero.
     public static func psnr(mse: Double) -> Double? {

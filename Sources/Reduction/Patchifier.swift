@@ -60,7 +60,9 @@ public struct Patchifier: Sendable {
             }
             initialized = total * d
         }
-        return TokenSet(dimension: d, features: features, coords: coords, frames: frames.map(record(of:)))
+        var set = TokenSet(dimension: d, features: features, coords: coords, frames: frames.map(record(of:)))
+        set.cellSizes = [patchSize]
+        return set
     }
 
     /// All patches of one frame, row-major.

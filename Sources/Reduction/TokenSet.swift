@@ -65,6 +65,11 @@ public struct TokenSet: Sendable {
     public var coords: [TokenCoord]
     /// Every sampled frame of the clip, in order.
     public var frames: [FrameRecord]
+    /// Side in pixels, at the model resolution, of the square cell a token of each scale covers:
+    /// `cellSizes[s]` for scale `s`. `[16]` for plain 16×16 patches; AutoGaze's scales on a
+    /// 224 tile are `[16, 32, 56, 112]`. A token's content is always a 16×16 patch; a coarser
+    /// token stands for its cell resized to 16×16.
+    public var cellSizes: [Int] = [16]
 
     /// Creates a token set; `features.count` must be `coords.count * dimension`.
     public init(dimension: Int, features: [Float], coords: [TokenCoord], frames: [FrameRecord]) {
@@ -90,6 +95,13 @@ public struct TokenSet: Sendable {
     /// The features of token `i`.
     public func feature(at i: Int) -> ArraySlice<Float> {
         features[(i * dimension)..<((i + 1) * dimension)]
+    }
+
+    /// Tokens per scale (index = scale).
+    public var tokensPerScale: [Int] {
+        var counts = [Int](repeating: 0, count: cellSizes.count)
+        for c in coords where Int(c.scale) < counts.count { counts[Int(c.scale)] += 1 }
+        return counts
     }
 
     /// Tokens kept per frame of this clip, in the order of `frames`.
@@ -124,12 +136,16 @@ public struct TokenSet: Sendable {
             }
             initialized = kept * d
         }
-        return TokenSet(dimension: d, features: newFeatures, coords: newCoords, frames: frames)
+        var subset = TokenSet(dimension: d, features: newFeatures, coords: newCoords, frames: frames)
+        subset.cellSizes = cellSizes
+        return subset
     }
 
     /// Appends another set of the same width after this one (frames and tokens).
     public mutating func append(contentsOf other: TokenSet) {
         precondition(other.dimension == dimension, "cannot join token sets of different widths")
+        if isEmpty && frames.isEmpty { cellSizes = other.cellSizes }
+        precondition(other.cellSizes == cellSizes, "cannot join token sets with different scales")
         features.append(contentsOf: other.features)
         coords.append(contentsOf: other.coords)
         frames.append(contentsOf: other.frames)

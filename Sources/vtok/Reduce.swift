@@ -36,6 +36,9 @@ struct Reduce: ParsableCommand {
     @Option(help: "Also draw what was kept (thumbnails with pruned patches dimmed, tokens per frame) as a PNG.")
     var reportPng: String?
 
+    @Flag(help: "Also write AutoGaze's gazing_pos, if_padded_gazing and num_gazing_each_frame tensors.")
+    var gazeTensors = false
+
     @Flag(help: "Skip rebuilding the video from kept patches (no PSNR).")
     var noFidelity = false
 
@@ -52,6 +55,9 @@ struct Reduce: ParsableCommand {
         let base = try pipeline.map(PipelineSpec.init(contentsOf:)) ?? PipelineSpec()
         let resolved = try base.overlaid(with: flags).resolved()
 
+        if gazeTensors && !resolved.reducers.contains(where: { $0.hasPrefix("autogaze") }) {
+            throw ValidationError("--gaze-tensors needs AutoGaze output — add --reduce autogaze:psnr=30 (or l1=, model=)")
+        }
         let destination = output ?? Self.defaultOutput(for: input)
         try Destination.check(destination, flag: "-o")
         if let reportJson { try Destination.check(reportJson, flag: "--report-json") }
@@ -60,6 +66,7 @@ struct Reduce: ParsableCommand {
         runner.measuresFidelity = !noFidelity
         runner.showsProgress = !noProgress
         runner.picturePath = reportPng
+        runner.writesGazeTensors = gazeTensors
         let result = try runner.run(input: input, output: destination)
         if let reportJson {
             try ReportFile.write(result.report, to: reportJson)

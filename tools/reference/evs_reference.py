@@ -43,7 +43,8 @@ Rate mode (vLLM-style global top-k, reference must be "previous"):
   and keep the first K.
 
 Reconstruction: a kept patch shows its own content, a pruned patch shows its
-content from the last frame it was kept (zeros if never kept).
+content from the last frame it was kept (0.5, mid-gray, if never kept — vtok's canvas
+starts flat mid-gray).
 mse = mean over all T*3*H*W values of (rebuilt - original)^2 in float64;
 psnr_db = 10*log10(1/mse), or null when mse == 0.
 tokens_in = T*P, tokens_out = #kept, tokens_per_frame = #kept per frame.
@@ -187,7 +188,7 @@ def reduce(frames, params):
         keep.reshape(-1)[order[:k]] = True
 
     # Reconstruction with carry-forward of the last kept content.
-    carried = np.zeros((P, feats.shape[2]), dtype=np.float32)
+    carried = np.full((P, feats.shape[2]), 0.5, dtype=np.float32)  # mid-gray before any kept content
     rebuilt = np.zeros_like(feats)
     for t in range(T):
         for p in range(P):

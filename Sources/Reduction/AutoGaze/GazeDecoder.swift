@@ -1,0 +1,217 @@
+import COpenBLAS
+import Foundation
+
+/// The gaze model's LLaMA decoder (`LlamaForCausalLM_MultiTokenPred`) with a key/value cache.
+///
+/// Pre-norm layers: `h += o_proj(attention(RMSNorm(h)))`, `h += down(silu(gate(m)) · up(m))` with
+/// `m = RMSNorm(h)`; RMSNorm is `x / sqrt(mean(x²) + ε) · w`; attention is causal over everything
+/// fed so far (softmax of `q·k / √D`), with RoPE applied to queries and keys at the positions the
+/// caller gives. No biases. The final RMSNorm is applied to the last fed row only, which is all
+/// generation needs; ``heads(_:)`` turns it into K × vocab logits and K loss predictions.
+///
+/// Tokens that upstream feeds but masks (padded gaze slots) are simply never fed here: a masked
+/// key contributes nothing, and a padded query's output is never read.
+struct GazeDecoder {
+    private let config: GazeModelConfig
+    private let weights: GazeModelWeights
+    private let rope: GazeRotaryEmbedding
+    /// Per layer, cached keys (after RoPE) and values, `[length, KV·D]` each.
+    private var keys: [[Float]]
+    private var values: [[Float]]
+    /// Rows fed so far.
+    private(set) var length = 0
+
+    init(config: GazeModelConfig, weights: GazeModelWeights, rope: GazeRotaryEmbedding) {
+        self.config = config
+        self.weights = weights
+        self.rope = rope
+        keys = Array(repeating: [], count: config.numHiddenLayers)
+        values = keys
+    }
+
+    /// The token embeddings `[ids.count, hidden]`.
+    func embed(_ ids: [Int]) -> [Float] {
+        let H = config.hiddenSize
+        var out = [Float](repeating: 0, count: ids.count * H)
+        for (row, id) in ids.enumerated() {
+            for i in 0..<H { out[row * H + i] = weights.tokenEmbedding[id * H + i] }
+        }
+        return out
+    }
+
+    /// Feeds `rows` input embeddings `x` (`[rows, hidden]`) at the given RoPE positions after the
+    /// cached ones, caches their keys and values, and returns the final-normed hidden state of
+    /// the last row.
+    mutating func feed(_ x: [Float], positions: [Int]) -> [Float] {
+        let c = config
+        let n = positions.count
+        let H = c.hiddenSize
+        let D = c.headDim
+        let heads = c.numAttentionHeads
+        let kvHeads = c.numKeyValueHeads
+        let group = heads / kvHeads
+        let qWidth = heads * D
+        let kvWidth = kvHeads * D
+        let qkvWidth = qWidth + 2 * kvWidth
+        let inter = c.intermediateSize
+        let eps = Float(c.rmsNormEps)
+        precondition(x.count == n * H && n > 0, "decoder input has the wrong size")
+        let start = length
+        let total = start + n
+        let (cosTable, sinTable) = rope.tables(positions: positions)
+
+        var h = x
+        var normed = [Float](repeating: 0, count: n * H)
+        var qkv = [Float](repeating: 0, count: n * qkvWidth)
+        var attention = [Float](repeating: 0, count: n * qWidth)
+        var scores = [Float](repeating: 0, count: n * total)
+        var gateUp = [Float](repeating: 0, count: n * 2 * inter)
+        var activated = [Float](repeating: 0, count: n * inter)
+        let scale = 1 / Float(D).squareRoot()
+
+        for (index, layer) in weights.layers.enumerated() {
+            Self.rmsNorm(h, weight: layer.inputNorm, rows: n, width: H, eps: eps, into: &normed)
+            Self.gemm(normed, layer.qkv, into: &qkv, m: n, n: qkvWidth, k: H)
+            qkv.withUnsafeMutableBufferPointer { buffer in
+                cosTable.withUnsafeBufferPointer { cosines in
+                    sinTable.withUnsafeBufferPointer { sines in
+                        let base = buffer.baseAddress!
+                        rope.apply(to: base, rows: n, stride: qkvWidth, heads: heads, cos: cosines.baseAddress!, sin: sines.baseAddress!)
+                        rope.apply(to: base + qWidth, rows: n, stride: qkvWidth, heads: kvHeads, cos: cosines.baseAddress!, sin: sines.baseAddress!)
+                    }
+                }
+            }
+            keys[index].reserveCapacity(total * kvWidth)
+            values[index].reserveCapacity(total * kvWidth)
+            for row in 0..<n {
+                let from = row * qkvWidth + qWidth
+                keys[index].append(contentsOf: qkv[from..<(from + kvWidth)])
+                values[index].append(contentsOf: qkv[(from + kvWidth)..<(from + 2 * kvWidth)])
+            }
+
+            // attention, head by head: scores = q·Kᵀ/√D, causal softmax, · V
+            qkv.withUnsafeBufferPointer { q in
+                keys[index].withUnsafeBufferPointer { k in
+                    values[index].withUnsafeBufferPointer { v in
+                        scores.withUnsafeMutableBufferPointer { s in
+                            attention.withUnsafeMutableBufferPointer { out in
+                                for head in 0..<heads {
+                                    let kvHead = head / group
+                                    cblas_sgemm(
+                                        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(total), Int32(D),
+                                        scale, q.baseAddress! + head * D, Int32(qkvWidth),
+                                        k.baseAddress! + kvHead * D, Int32(kvWidth),
+                                        0, s.baseAddress!, Int32(total))
+                                    Self.causalSoftmax(s.baseAddress!, rows: n, columns: total, start: start)
+                                    cblas_sgemm(
+                                        CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(D), Int32(total),
+                                        1, s.baseAddress!, Int32(total),
+                                        v.baseAddress! + kvHead * D, Int32(kvWidth),
+                                        0, out.baseAddress! + head * D, Int32(qWidth))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            Self.gemm(attention, layer.output, into: &h, m: n, n: H, k: qWidth, accumulate: true)
+
+            // SwiGLU MLP
+            Self.rmsNorm(h, weight: layer.postAttentionNorm, rows: n, width: H, eps: eps, into: &normed)
+            Self.gemm(normed, layer.gateUp, into: &gateUp, m: n, n: 2 * inter, k: H)
+            for row in 0..<n {
+                let base = row * 2 * inter
+                for i in 0..<inter {
+                    let g = gateUp[base + i]
+                    activated[row * inter + i] = g / (1 + expf(-g)) * gateUp[base + inter + i]
+                }
+            }
+            Self.gemm(activated, layer.down, into: &h, m: n, n: H, k: inter, accumulate: true)
+        }
+        length = total
+
+        let last = Array(h[((n - 1) * H)..<(n * H)])
+        var out = [Float](repeating: 0, count: H)
+        Self.rmsNorm(last, weight: weights.finalNorm, rows: 1, width: H, eps: eps, into: &out)
+        return out
+    }
+
+    /// The K × vocab logits (head i at `[i·vocab, (i+1)·vocab)`) and K loss predictions of a
+    /// final-normed hidden state.
+    func heads(_ hidden: [Float]) -> (logits: [Float], losses: [Float]) {
+        let H = config.hiddenSize
+        let K = config.numMultiTokenPred
+        var logits = [Float](repeating: 0, count: K * config.vocabSize)
+        var losses = [Float](repeating: 0, count: K)
+        Self.gemv(weights.lmHead, hidden, into: &logits, rows: K * config.vocabSize, columns: H)
+        Self.gemv(weights.lossHead, hidden, into: &losses, rows: K, columns: H)
+        return (logits, losses)
+    }
+
+    // MARK: - Kernels
+
+    /// `out = x·Wᵀ` (or `out += x·Wᵀ`) for `x` `[m, k]`, `W` `[n, k]`.
+    private static func gemm(_ x: [Float], _ w: [Float], into out: inout [Float], m: Int, n: Int, k: Int, accumulate: Bool = false) {
+        x.withUnsafeBufferPointer { a in
+            w.withUnsafeBufferPointer { b in
+                out.withUnsafeMutableBufferPointer { c in
+                    cblas_sgemm(
+                        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
+                        1, a.baseAddress, Int32(k), b.baseAddress, Int32(k),
+                        accumulate ? 1 : 0, c.baseAddress, Int32(n))
+                }
+            }
+        }
+    }
+
+    /// `out = W·x` for `W` `[rows, columns]`.
+    private static func gemv(_ w: [Float], _ x: [Float], into out: inout [Float], rows: Int, columns: Int) {
+        w.withUnsafeBufferPointer { a in
+            x.withUnsafeBufferPointer { v in
+                out.withUnsafeMutableBufferPointer { y in
+                    cblas_sgemv(
+                        CblasRowMajor, CblasNoTrans, Int32(rows), Int32(columns),
+                        1, a.baseAddress, Int32(columns), v.baseAddress, 1, 0, y.baseAddress, 1)
+                }
+            }
+        }
+    }
+
+    /// LLaMA RMSNorm of each row: `x / sqrt(mean(x²) + ε) · w`.
+    private static func rmsNorm(_ x: [Float], weight: [Float], rows: Int, width: Int, eps: Float, into out: inout [Float]) {
+        x.withUnsafeBufferPointer { src in
+            weight.withUnsafeBufferPointer { w in
+                out.withUnsafeMutableBufferPointer { dst in
+                    for row in 0..<rows {
+                        let v = src.baseAddress! + row * width
+                        let o = dst.baseAddress! + row * width
+                        var squares: Float = 0
+                        for i in 0..<width { squares += v[i] * v[i] }
+                        let inverse = 1 / (squares / Float(width) + eps).squareRoot()
+                        for i in 0..<width { o[i] = w[i] * (v[i] * inverse) }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Softmax of each row of `s` (`[rows, columns]`) over columns `0...start + row` (later
+    /// columns are set to 0: the causal mask).
+    private static func causalSoftmax(_ s: UnsafeMutablePointer<Float>, rows: Int, columns: Int, start: Int) {
+        for row in 0..<rows {
+            let r = s + row * columns
+            let visible = start + row + 1
+            var maximum = -Float.infinity
+            for j in 0..<visible where r[j] > maximum { maximum = r[j] }
+            var sum: Float = 0
+            for j in 0..<visible {
+                let e = expf(r[j] - maximum)
+                r[j] = e
+                sum += e
+            }
+            let inverse = 1 / sum
+            for j in 0..<visible { r[j] *= inverse }
+            for j in visible..<columns { r[j] = 0 }
+        }
+    }
+}
