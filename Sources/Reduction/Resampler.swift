@@ -4,10 +4,10 @@
 /// Both filters are separable: every output column gets a fixed set of source columns and
 /// weights (2 for bilinear, 4 for bicubic), and likewise every output row. A plane is first
 /// resampled horizontally (each source row into `outWidth` values), then vertically (each
-/// output row is a weighted sum of whole intermediate rows). The arithmetic is done in Float32
-/// in the same order as PyTorch's CPU kernel, which evaluates
-/// `Σ_rows wy · (Σ_cols wx · src)` with the taps accumulated first to last, so results agree
-/// with PyTorch to within rounding (typically bit-for-bit).
+/// output row is a weighted sum of whole intermediate rows). The arithmetic is Float32 in the
+/// order of PyTorch's CPU kernel, `Σ_rows wy · (Σ_cols wx · src)` with the taps accumulated
+/// first to last. Taps and weights are computed once per call and shared by all channels.
+/// `source` and `destination` must not overlap.
 ///
 /// Coordinate mapping (`align_corners=False`, explicit output size, no scale factor):
 /// `scale = Float(in) / Float(out)`, `src = scale · (dst + 0.5) − 0.5`.
@@ -23,8 +23,10 @@
 /// `outWidth + outHeight <= 128` (the separable kernel PyTorch picks for small outputs);
 /// larger bilinear outputs round the product and the difference separately. In the Keys
 /// polynomial for 1 < |x| < 2 the first two Horner steps are fused. These choices move
-/// weights by a few ulps at most (up to ~1e-5 in `src` for large sizes); with them, measured
-/// outputs agree with `torch.nn.functional.interpolate` (2.15, CPU) to below 1e-6.
+/// weights by a few ulps (up to ~1e-5 for large sizes); with them the weights equal PyTorch's
+/// and outputs agree with `torch.nn.functional.interpolate` (2.15, CPU) to within ~1e-6, the
+/// rest being PyTorch's fused multiply-adds in the pixel sums. tools/reference/
+/// resample_reference.py is the NumPy model of all this; this code matches it bit for bit.
 public enum Resampler {
     public enum Filter: Sendable { case bilinear, bicubic }  // bicubic: Keys cubic A = -0.75, source indices clamped to the edges
 
@@ -169,7 +171,8 @@ extension Resampler {
         /// For every horizontal tap, the position of its column in the interleaved rows: the
         /// column itself, or its index in `usedColumns`.
         let slots: [Int]
-        /// Whether the horizontal pass interleaves rows (otherwise it gathers scalars).
+        /// Whether the horizontal pass interleaves rows (otherwise it gathers scalars, and
+        /// `splat` is empty).
         let interleaved: Bool
 
         init(width: Int, height: Int, outWidth: Int, outHeight: Int, filter: Filter) {
@@ -188,19 +191,22 @@ extension Resampler {
                 vertical = AxisTaps(
                     inSize: height, outSize: outHeight, filter: filter, fusedSource: fusedSource, indexScale: outWidth)
             }
-            splat = horizontal.weights.map { SIMD4(repeating: $0) }
-            var position = [Int](repeating: -1, count: horizontal.isIdentity ? 0 : width)
-            for column in horizontal.indices { position[column] = 0 }
-            let used = position.indices.filter { position[$0] == 0 }
-            if used.count < width {
+            var read = [Bool](repeating: false, count: width)
+            for column in horizontal.indices { read[column] = true }
+            let used = read.indices.filter { read[$0] }
+            // Interleaving costs about as much per column as gathering the taps, so it pays
+            // unless the taps skip a good part of each row (strong down-sampling).
+            interleaved = !horizontal.isIdentity && 4 * used.count >= 3 * width
+            if !interleaved || used.count == width {
+                usedColumns = nil
+                slots = horizontal.indices
+            } else {
+                var position = [Int](repeating: 0, count: width)
                 for (p, column) in used.enumerated() { position[column] = p }
                 usedColumns = used
                 slots = horizontal.indices.map { position[$0] }
-            } else {
-                usedColumns = nil
-                slots = horizontal.indices
             }
-            interleaved = used.count * INTERLEAVE_NUM >= width * INTERLEAVE_DEN
+            splat = interleaved ? horizontal.weights.map { SIMD4(repeating: $0) } : []
         }
 
         /// Scratch memory for one call: the intermediate plane (`height × outWidth`, when both
@@ -215,13 +221,14 @@ extension Resampler {
         func withWorkspace<R>(_ body: (Workspace) throws -> R) rethrows -> R {
             let needsIntermediate = !horizontal.isIdentity && !vertical.isIdentity
             let intermediate = needsIntermediate ? UnsafeMutablePointer<Float>.allocate(capacity: height * outWidth) : nil
-            let vectors = horizontal.isIdentity ? 2 : width + outWidth
-            let packed = UnsafeMutablePointer<SIMD4<Float>>.allocate(capacity: vectors)
+            let packedCount = interleaved ? usedColumns?.count ?? width : 0
+            let vectors = interleaved ? packedCount + outWidth : 0
+            let packed = UnsafeMutablePointer<SIMD4<Float>>.allocate(capacity: max(vectors, 1))
             defer {
                 intermediate?.deallocate()
                 packed.deallocate()
             }
-            let results = packed + (horizontal.isIdentity ? 1 : width)
+            let results = packed + packedCount
             return try body(Workspace(intermediate: intermediate, packed: packed, results: results))
         }
 
@@ -345,7 +352,7 @@ extension Resampler {
 
         /// Interleaves `rows` (1…4) consecutive rows starting at `r0` into `packed`: vector `p`
         /// holds column `columns[p]` (or `p` when `columns` is nil) of each row, one lane per
-        /// row; missing rows read as zero.
+        /// row. Lanes past `rows` repeat row 0 and are ignored by the caller.
         @inline(__always) static func interleave(
             _ r0: UnsafePointer<Float>, rowLength: Int, rows: Int, columns: [Int]?,
             into packed: UnsafeMutablePointer<SIMD4<Float>>
@@ -371,13 +378,6 @@ extension Resampler {
                     packed[x] = SIMD4(r0[x], r1[x], r2[x], r3[x])
                     x += 1
                 }
-            }
-            if rows < 4 {
-                // Rows past the end repeated row 0 above; zero those lanes for tidiness.
-                let count = columns?.count ?? rowLength
-                var mask = SIMD4<Float>(repeating: 0)
-                for lane in 0..<rows { mask[lane] = 1 }
-                for p in 0..<count { packed[p] = packed[p] * mask }
             }
         }
 

@@ -4,6 +4,9 @@ import Reduction
 
 /// Sampling, resizing and reducer flags shared by the commands that read a video.
 struct PipelineOptions: ParsableArguments {
+    @Option(help: "Pipeline YAML file; flags given beside it override it.")
+    var pipeline: String?
+
     @Option(help: "Sample this many frames per second of video (default 2).")
     var fps: Double?
 
@@ -30,6 +33,12 @@ struct PipelineOptions: ParsableArguments {
 
     @Option(name: .customLong("reduce"), help: "A reducer, name:key=value,... (repeat to chain), e.g. evs:rate=0.7.")
     var reducers: [String] = []
+
+    /// The pipeline file (if any) with `flags` laid over it.
+    func combined(with flags: PipelineSpec) throws -> PipelineSpec {
+        let base = try pipeline.map(PipelineSpec.init(contentsOf:)) ?? PipelineSpec()
+        return base.overlaid(with: flags)
+    }
 
     /// The flags as a pipeline spec to lay over a pipeline file.
     func spec() throws -> PipelineSpec {

@@ -16,9 +16,6 @@ struct Reduce: ParsableCommand {
     @Argument(help: "The video file (any container and codec FFmpeg reads).")
     var input: String
 
-    @Option(help: "Pipeline YAML file; flags given beside it override it.")
-    var pipeline: String?
-
     @OptionGroup var options: PipelineOptions
 
     @Option(help: "Element type of the tokens: f32, f16 or bf16.")
@@ -52,8 +49,7 @@ struct Reduce: ParsableCommand {
         var flags = try options.spec()
         flags.dtype = dtype
         flags.clipFrames = clipFrames
-        let base = try pipeline.map(PipelineSpec.init(contentsOf:)) ?? PipelineSpec()
-        let resolved = try base.overlaid(with: flags).resolved()
+        let resolved = try options.combined(with: flags).resolved()
 
         if gazeTensors && !resolved.reducers.contains(where: { $0.hasPrefix("autogaze") }) {
             throw ValidationError("--gaze-tensors needs AutoGaze output — add --reduce autogaze:psnr=30 (or l1=, model=)")

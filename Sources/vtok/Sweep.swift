@@ -15,9 +15,6 @@ struct Sweep: ParsableCommand {
     @Argument(help: "The video file.")
     var input: String
 
-    @Option(help: "Pipeline YAML file; flags given beside it override it.")
-    var pipeline: String?
-
     @OptionGroup var options: PipelineOptions
 
     @Option(help: "PSNR targets in dB for the last reducer (autogaze), comma-separated.")
@@ -49,15 +46,14 @@ struct Sweep: ParsableCommand {
         }
         if let plot { try Destination.check(plot, flag: "--plot") }
         if let json { try Destination.check(json, flag: "--json") }
-        let base = try pipeline.map(PipelineSpec.init(contentsOf:)) ?? PipelineSpec()
         var flags = try options.spec()
-        if flags.reducers.isEmpty && base.reducers.isEmpty {
+        if try flags.reducers.isEmpty && options.combined(with: flags).reducers.isEmpty {
             throw ValidationError("sweep needs --reduce (e.g. --reduce autogaze --psnr 24,27,30)")
         }
         // A reducer named without options gets the swept option's first value, so it resolves.
         flags.reducers = flags.reducers.map { $0.options.isEmpty ? $0.merged(with: .init(name: $0.name, options: [(option, String(values[0]))])) : $0 }
         let sweep = try RateDistortionSweep(
-            pipeline: try base.overlaid(with: flags).resolved(), option: option, values: values)
+            pipeline: try options.combined(with: flags).resolved(), option: option, values: values)
         print("value      tokens kept      % kept    PSNR dB   seconds")
         let points = try sweep.run(input: input) { p in
             print(String(format: "%-9g  %11d  %9.2f%%  %9@  %8.2f", p.value, p.tokensOut, p.percentKept,
@@ -70,7 +66,8 @@ struct Sweep: ParsableCommand {
         }
         if let plot {
             let name = URL(fileURLWithPath: input).lastPathComponent
-            try RateDistortionSweep.plot(points, title: "\(name): \(sweep.pipeline.reducers.last ?? "")").write(to: plot)
+            let reducer = sweep.pipeline.reducers.last?.split(separator: ":").first.map(String.init) ?? ""
+            try RateDistortionSweep.plot(points, title: "\(name): \(reducer) over \(option) = \(text)").write(to: plot)
             print("wrote \(plot)")
         }
     }

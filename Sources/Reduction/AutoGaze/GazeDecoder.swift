@@ -65,6 +65,7 @@ struct GazeDecoder {
         var qkv = [Float](repeating: 0, count: n * qkvWidth)
         var attention = [Float](repeating: 0, count: n * qWidth)
         var scores = [Float](repeating: 0, count: n * total)
+        var inverseSumBuffer = [Float](repeating: 0, count: n)
         var gateUp = [Float](repeating: 0, count: n * 2 * inter)
         var activated = [Float](repeating: 0, count: n * inter)
         let scale = 1 / Float(D).squareRoot()
@@ -81,8 +82,12 @@ struct GazeDecoder {
                     }
                 }
             }
-            keys[index].reserveCapacity(total * kvWidth)
-            values[index].reserveCapacity(total * kvWidth)
+            if keys[index].capacity < total * kvWidth {
+                // grow geometrically: reserveCapacity alone may reallocate to the exact size every step
+                let capacity = max(total, 2 * start, 512) * kvWidth
+                keys[index].reserveCapacity(capacity)
+                values[index].reserveCapacity(capacity)
+            }
             for row in 0..<n {
                 let from = row * qkvWidth + qWidth
                 keys[index].append(contentsOf: qkv[from..<(from + kvWidth)])
@@ -95,6 +100,7 @@ struct GazeDecoder {
                     values[index].withUnsafeBufferPointer { v in
                         scores.withUnsafeMutableBufferPointer { s in
                             attention.withUnsafeMutableBufferPointer { out in
+                                inverseSumBuffer.withUnsafeMutableBufferPointer { inverseSums in
                                 for head in 0..<heads {
                                     let kvHead = head / group
                                     cblas_sgemm(
@@ -102,12 +108,19 @@ struct GazeDecoder {
                                         scale, q.baseAddress! + head * D, Int32(qkvWidth),
                                         k.baseAddress! + kvHead * D, Int32(kvWidth),
                                         0, s.baseAddress!, Int32(total))
-                                    Self.causalSoftmax(s.baseAddress!, rows: n, columns: total, start: start)
+                                    Self.causalExponentials(
+                                        s.baseAddress!, rows: n, columns: total, start: start, inverseSums: inverseSums.baseAddress!)
+                                    let o = out.baseAddress! + head * D
                                     cblas_sgemm(
                                         CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(D), Int32(total),
                                         1, s.baseAddress!, Int32(total),
                                         v.baseAddress! + kvHead * D, Int32(kvWidth),
-                                        0, out.baseAddress! + head * D, Int32(qWidth))
+                                        0, o, Int32(qWidth))
+                                    for row in 0..<n {
+                                        let scale = inverseSums[row]
+                                        for i in 0..<D { o[row * qWidth + i] *= scale }
+                                    }
+                                }
                                 }
                             }
                         }
@@ -195,23 +208,45 @@ struct GazeDecoder {
         }
     }
 
-    /// Softmax of each row of `s` (`[rows, columns]`) over columns `0...start + row` (later
-    /// columns are set to 0: the causal mask).
-    private static func causalSoftmax(_ s: UnsafeMutablePointer<Float>, rows: Int, columns: Int, start: Int) {
+    /// Exponentiates each row of `s` (`[rows, columns]`) over its visible columns
+    /// `0...start + row` after subtracting the row maximum, sets the later columns to 0 (the
+    /// causal mask), and writes `1 / Σ exp` of each row to `inverseSums`. The caller multiplies
+    /// the attention output rows by it, which is the softmax normalisation.
+    private static func causalExponentials(
+        _ s: UnsafeMutablePointer<Float>, rows: Int, columns: Int, start: Int, inverseSums: UnsafeMutablePointer<Float>
+    ) {
         for row in 0..<rows {
             let r = s + row * columns
             let visible = start + row + 1
             var maximum = -Float.infinity
-            for j in 0..<visible where r[j] > maximum { maximum = r[j] }
+            for j in 0..<visible { maximum = Swift.max(maximum, r[j]) }
             var sum: Float = 0
             for j in 0..<visible {
-                let e = expf(r[j] - maximum)
+                let e = fastExp(r[j] - maximum)
                 r[j] = e
                 sum += e
             }
-            let inverse = 1 / sum
-            for j in 0..<visible { r[j] *= inverse }
+            inverseSums[row] = 1 / sum
             for j in visible..<columns { r[j] = 0 }
         }
+    }
+
+    /// `exp(x)` for `x ≤ 0` (softmax arguments), within about 2 ulp of `expf`, written without
+    /// calls so that the compiler vectorises the loops using it: `2ⁿ · p(r)` with
+    /// `n = round(x / ln 2)`, `r = x − n·ln 2` (ln 2 split in two parts) and a degree-6 polynomial.
+    @inline(__always)
+    static func fastExp(_ x: Float) -> Float {
+        let clamped: Float = x > -87 ? x : -87  // also maps NaN to -87 (no trap below)
+        let n = (clamped * 1.442_695_04).rounded(.toNearestOrEven)
+        let r = (clamped - n * 0.693_359_375) + n * 2.121_944_4e-4
+        var p: Float = 1.987_569_1e-4
+        p = p * r + 1.398_199_9e-3
+        p = p * r + 8.333_451_9e-3
+        p = p * r + 4.166_579_6e-2
+        p = p * r + 1.666_666_5e-1
+        p = p * r + 5e-1
+        p = p * r * r + r + 1
+        let scale = Float(bitPattern: UInt32(truncatingIfNeeded: Int32(n) &+ 127) &<< 23)
+        return x < -87 ? 0 : p * scale
     }
 }
