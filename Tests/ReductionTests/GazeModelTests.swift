@@ -21,6 +21,10 @@ import Testing
     static let fixture: Result<Fixture, TestFailure> = {
         do {
             let directory = try TestSupport.temporaryDirectory("vtok-gaze-model")
+            fixtureDirectory = directory.path
+            atexit {
+                if let path = fixtureDirectory { try? FileManager.default.removeItem(atPath: path) }
+            }
             var generator = SplitMix64(seed: 0x6A2E)
             let plane = 3 * side * side
             let frames = (0..<frameCount).map { _ in (0..<plane).map { _ in generator.nextUnit() } }
@@ -120,6 +124,9 @@ import Testing
         // reaches the cap or stops on its first step with more than one gaze.
         #expect(kinds.isSuperset(of: ["step1", "later"]), "stop kinds \(kinds)")
         #expect(kinds.contains("cap") || kinds.contains("step1-multi"), "stop kinds \(kinds)")
+        // ... and a padded slot followed by a kept one (upstream pads only the slots that meet the
+        // threshold), whose re-feed with the next frame must skip the pad's position.
+        #expect(kinds.contains("kept-after-pad"), "stop kinds \(kinds)")
         let expected = (picked["result"] as! [String: Any])["frames"] as! [[String: Any]]
         let actual = try model.gaze(frames: fixture.frames, lossThreshold: threshold, maxRatio: 0.15)
         Self.compare(actual, expected)
@@ -145,6 +152,15 @@ import Testing
         let frames = Array(fixture.frames.prefix(2))
         #expect(try alone.gaze(frames: frames, lossThreshold: nil, maxRatio: 0.05) == model.gaze(frames: frames, lossThreshold: nil, maxRatio: 0.05))
         #expect(try model.gaze(frames: [], lossThreshold: 0.5, maxRatio: 0.5).isEmpty)
+
+        // A folder whose config.json lacks every field also falls back to the released defaults.
+        let dir = try TestSupport.temporaryDirectory("vtok-gaze-defaults")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data("{}".utf8).write(to: dir.appendingPathComponent("config.json"))
+        try FileManager.default.createSymbolicLink(
+            at: dir.appendingPathComponent("model.safetensors"),
+            withDestinationURL: fixture.weights.appendingPathComponent("model.safetensors"))
+        #expect(try GazeModel(path: dir.path).configuration == GazeModelConfig.released)
     }
 
     // MARK: - Errors
@@ -249,6 +265,9 @@ import Testing
         #expect(throws: GazeModelError.self) { try model.gaze(frames: [bad], lossThreshold: nil, maxRatio: 0.1) }
     }
 }
+
+/// The shared fixture's folder, removed when the test process exits.
+private nonisolated(unsafe) var fixtureDirectory: String?
 
 /// Reads a little-endian float32 `.npy` file (any shape) as a flat array.
 private func readFloatNPY(_ url: URL) throws -> [Float] {

@@ -77,3 +77,36 @@ import Testing
         #expect((gaze["tokens_out"] as? Int ?? 0) > 0)
     }
 }
+
+@Suite(.serialized) struct GazeModelCommandTests {
+    @Test func runsTheGazeModelFromAFolder() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let weights = dir.appendingPathComponent("AutoGaze")
+        try TestSupport.runPython("tools/reference/autogaze_model_reference.py", ["make-weights", weights.path, "3"])
+        let json = dir.appendingPathComponent("r.json").path
+        let result = try CLI.run([
+            "reduce", try CLI.sample("bikes.mp4"), "--frames", "4", "--size", "224",
+            "--reduce", "autogaze:model=\(weights.path),max-ratio=0.05", "--gaze-tensors",
+            "-o", dir.appendingPathComponent("m.safetensors").path, "--report-json", json,
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try TestSupport.readJSON(URL(fileURLWithPath: json))
+        let perFrame = try #require(report["frame_tokens"] as? [Int])
+        #expect(perFrame.count == 4)
+        #expect(perFrame.allSatisfy { $0 >= 1 && $0 <= 13 }, "cap floor(0.05 · 265) = 13, at least one")
+    }
+
+    @Test func badModelFolderIsOneClearLine() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("m.safetensors").path
+        let result = try CLI.run([
+            "reduce", try CLI.sample("bikes.mp4"), "--size", "224", "--reduce", "autogaze:model=\(dir.path)/missing", "-o", out,
+        ])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("missing"))
+        #expect(result.stderr.split(separator: "\n").count == 1)
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+}

@@ -13,8 +13,11 @@ Usage
   autogaze_model_reference.py make-weights OUT_DIR SEED [--drop KEY] [--wrong-shape KEY]
       Random weights with the released key names and shapes (49 F32 tensors, 3,258,240
       parameters) in OUT_DIR/model.safetensors, plus OUT_DIR/config.json shaped like the
-      released one.  --drop leaves a tensor out, --wrong-shape stores it transposed/flattened
-      (for error tests).
+      released one.  Weights and biases ~ N(0, 0.02²), norm gains ~ 1 + N(0, 0.1²); the
+      query/key projections use std 0.1 (peaked attention, so RoPE positions matter) and the K
+      loss-head rows share one random direction plus 30% own noise (close predictions, so
+      thresholds stop frames at different steps).  --drop leaves a tensor out, --wrong-shape
+      stores it flattened (for error tests).
   autogaze_model_reference.py gaze DIR FRAMES.npy THRESHOLD MAX_RATIO OUT.json
       FRAMES.npy: float [T, 3, 224, 224] planar RGB in [0, 1].  THRESHOLD: a number, or "none"
       (no early stop).  Writes per-frame results (see `frame_record`).

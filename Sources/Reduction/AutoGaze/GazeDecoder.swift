@@ -101,26 +101,14 @@ struct GazeDecoder {
                         scores.withUnsafeMutableBufferPointer { s in
                             attention.withUnsafeMutableBufferPointer { out in
                                 inverseSumBuffer.withUnsafeMutableBufferPointer { inverseSums in
-                                for head in 0..<heads {
-                                    let kvHead = head / group
-                                    cblas_sgemm(
-                                        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(total), Int32(D),
-                                        scale, q.baseAddress! + head * D, Int32(qkvWidth),
-                                        k.baseAddress! + kvHead * D, Int32(kvWidth),
-                                        0, s.baseAddress!, Int32(total))
-                                    Self.causalExponentials(
-                                        s.baseAddress!, rows: n, columns: total, start: start, inverseSums: inverseSums.baseAddress!)
-                                    let o = out.baseAddress! + head * D
-                                    cblas_sgemm(
-                                        CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(D), Int32(total),
-                                        1, s.baseAddress!, Int32(total),
-                                        v.baseAddress! + kvHead * D, Int32(kvWidth),
-                                        0, o, Int32(qWidth))
-                                    for row in 0..<n {
-                                        let scale = inverseSums[row]
-                                        for i in 0..<D { o[row * qWidth + i] *= scale }
+                                    for head in 0..<heads {
+                                        Self.attend(
+                                            query: q.baseAddress! + head * D, queryStride: qkvWidth,
+                                            keys: k.baseAddress! + (head / group) * D, values: v.baseAddress! + (head / group) * D,
+                                            keyStride: kvWidth, rows: n, start: start, width: D, scale: scale,
+                                            scores: s.baseAddress!, inverseSums: inverseSums.baseAddress!,
+                                            output: out.baseAddress! + head * D, outputStride: qWidth)
                                     }
-                                }
                                 }
                             }
                         }
@@ -208,6 +196,29 @@ struct GazeDecoder {
         }
     }
 
+    /// One attention head for `rows` queries after `start` cached keys: `softmax(q·Kᵀ·scale)·V`
+    /// with the causal mask, over `start + rows` keys and values (row strides as given).
+    private static func attend(
+        query: UnsafePointer<Float>, queryStride: Int, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
+        keyStride: Int, rows: Int, start: Int, width: Int, scale: Float,
+        scores: UnsafeMutablePointer<Float>, inverseSums: UnsafeMutablePointer<Float>,
+        output: UnsafeMutablePointer<Float>, outputStride: Int
+    ) {
+        let total = start + rows
+        cblas_sgemm(
+            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(total), Int32(width),
+            scale, query, Int32(queryStride), keys, Int32(keyStride), 0, scores, Int32(total))
+        causalExponentials(scores, rows: rows, columns: total, start: start, inverseSums: inverseSums)
+        cblas_sgemm(
+            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(width), Int32(total),
+            1, scores, Int32(total), values, Int32(keyStride), 0, output, Int32(outputStride))
+        for row in 0..<rows {
+            let norm = inverseSums[row]
+            let o = output + row * outputStride
+            for i in 0..<width { o[i] *= norm }
+        }
+    }
+
     /// Exponentiates each row of `s` (`[rows, columns]`) over its visible columns
     /// `0...start + row` after subtracting the row maximum, sets the later columns to 0 (the
     /// causal mask), and writes `1 / Σ exp` of each row to `inverseSums`. The caller multiplies
@@ -218,16 +229,37 @@ struct GazeDecoder {
         for row in 0..<rows {
             let r = s + row * columns
             let visible = start + row + 1
-            var maximum = -Float.infinity
-            for j in 0..<visible { maximum = Swift.max(maximum, r[j]) }
-            var sum: Float = 0
-            for j in 0..<visible {
-                let e = fastExp(r[j] - maximum)
-                r[j] = e
-                sum += e
+            // four independent lanes keep the reductions short (and let the compiler vectorise)
+            var m0 = -Float.infinity, m1 = -Float.infinity, m2 = -Float.infinity, m3 = -Float.infinity
+            var j = 0
+            while j + 4 <= visible {
+                m0 = r[j] > m0 ? r[j] : m0
+                m1 = r[j + 1] > m1 ? r[j + 1] : m1
+                m2 = r[j + 2] > m2 ? r[j + 2] : m2
+                m3 = r[j + 3] > m3 ? r[j + 3] : m3
+                j += 4
             }
-            inverseSums[row] = 1 / sum
-            for j in visible..<columns { r[j] = 0 }
+            while j < visible {
+                m0 = r[j] > m0 ? r[j] : m0
+                j += 1
+            }
+            let maximum = Swift.max(Swift.max(m0, m1), Swift.max(m2, m3))
+            for k in 0..<visible { r[k] = fastExp(r[k] - maximum) }
+            var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
+            j = 0
+            while j + 4 <= visible {
+                s0 += r[j]
+                s1 += r[j + 1]
+                s2 += r[j + 2]
+                s3 += r[j + 3]
+                j += 4
+            }
+            while j < visible {
+                s0 += r[j]
+                j += 1
+            }
+            inverseSums[row] = 1 / ((s0 + s1) + (s2 + s3))
+            for k in visible..<columns { r[k] = 0 }
         }
     }
 
@@ -236,8 +268,10 @@ struct GazeDecoder {
     /// `n = round(x / ln 2)`, `r = x − n·ln 2` (ln 2 split in two parts) and a degree-6 polynomial.
     @inline(__always)
     static func fastExp(_ x: Float) -> Float {
-        let clamped: Float = x > -87 ? x : -87  // also maps NaN to -87 (no trap below)
-        let n = (clamped * 1.442_695_04).rounded(.toNearestOrEven)
+        let clamped: Float = x > -87 ? x : -87  // also maps NaN to -87
+        // Adding 1.5·2²³ rounds x/ln 2 to the nearest integer n and leaves n in the low mantissa bits.
+        let shifted = clamped * 1.442_695_04 + 12_582_912
+        let n = shifted - 12_582_912
         let r = (clamped - n * 0.693_359_375) + n * 2.121_944_4e-4
         var p: Float = 1.987_569_1e-4
         p = p * r + 1.398_199_9e-3
@@ -246,7 +280,8 @@ struct GazeDecoder {
         p = p * r + 1.666_666_5e-1
         p = p * r + 5e-1
         p = p * r * r + r + 1
-        let scale = Float(bitPattern: UInt32(truncatingIfNeeded: Int32(n) &+ 127) &<< 23)
-        return x < -87 ? 0 : p * scale
+        let bias: UInt32 = 127 &- 0x4B40_0000
+        let scale = Float(bitPattern: (shifted.bitPattern &+ bias) &<< 23)
+        return x > -87 ? p * scale : 0
     }
 }
