@@ -44,18 +44,6 @@ func safetensorsBytes(header: String, data: [UInt8] = [], declaredLength: UInt64
     return withUnsafeBytes(of: length.littleEndian) { Array($0) } + headerBytes + data
 }
 
-/// A small, fast, seedable generator (SplitMix64) for filling test data from one seed.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 extension Array where Element == Float {
     /// `count` uniform values in -1...1 from `seed`.
