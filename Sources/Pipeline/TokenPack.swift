@@ -53,6 +53,9 @@ public struct TokenPack: Sendable {
             TokenCoord(t: coords[4 * $0], row: coords[4 * $0 + 1], col: coords[4 * $0 + 2], scale: coords[4 * $0 + 3])
         }
         tokens = TokenSet(dimension: d, features: try file.floats("tokens"), coords: tokenCoords, frames: frames)
+        if let text = meta["cell_sizes"], let sizes = try? JSONDecoder().decode([Int].self, from: Data(text.utf8)), !sizes.isEmpty {
+            tokens.cellSizes = sizes
+        }
         self.frameTokens = frameTokens
     }
 

@@ -11,6 +11,7 @@ import VideoIO
 /// | `pipeline` | JSON: the resolved pipeline (sampling, resize, patch size, reducers, dtype) |
 /// | `source` | JSON: the video (path, container, codec, size, frame rate, duration, frames) |
 /// | `report` | JSON: the compression report (see `Report`) |
+/// | `cell_sizes` | JSON array: pixels a cell of each scale covers (`[16]`, or `[16,32,56,112]` for AutoGaze) |
 public struct TokenPackMetadata: Sendable, Equatable {
     public static let format = "vtok.tokenpack"
     public static let formatVersion = "1"

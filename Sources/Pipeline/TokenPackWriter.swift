@@ -90,7 +90,9 @@ public final class TokenPackWriter {
         try handle.close()
         spool = nil
         defer { try? FileManager.default.removeItem(atPath: spoolPath) }
-        var writer = SafetensorsWriter(metadata: metadata.entries)
+        var entries = metadata.entries
+        entries["cell_sizes"] = "[" + (cellSizes.isEmpty ? [ResolvedPipeline.patchSize] : cellSizes).map(String.init).joined(separator: ",") + "]"
+        var writer = SafetensorsWriter(metadata: entries)
         let bytes = tokenCount * dimension * dtype.byteSize
         try writer.addTensor(
             "tokens", dtype: dtype, shape: [tokenCount, dimension],

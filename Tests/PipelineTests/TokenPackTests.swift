@@ -42,6 +42,8 @@ import Testing
         #expect(pack.tokens.frames.map(\.sourceIndex) == (0..<12).map { Int((Double($0) * 74 / 11).rounded(.down)) })
         #expect(pack.source.frameCount == 75)
         #expect(pack.dtype == (try DType(option: dtype)))
+        #expect(pack.tokens.cellSizes == [16])
+        #expect(pack.metadata.entries["cell_sizes"] == "[16]")
 
         let check = try TestSupport.runPython(
             "tools/reference/check_token_pack.py", [path, video, "64", "48", dtype == "f32" ? "0.01" : "0.02"])

@@ -1,4 +1,5 @@
 import Foundation
+import Pipeline
 import TestSupport
 import Testing
 
@@ -34,6 +35,9 @@ import Testing
             print('OK')
             """, pack])
         #expect(check.stdout.hasPrefix("OK"), "\(check.stderr)")
+        let read = try TokenPack(contentsOf: pack)
+        #expect(read.tokens.cellSizes == [16, 32, 56, 112])
+        #expect(read.tokens.count == read.report.tokensOut)
     }
 
     @Test func sweepWritesCurveAndPlot() throws {
