@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "TensorCore", targets: ["TensorCore"]),
         .library(name: "Reduction", targets: ["Reduction"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
+        .library(name: "Encoders", targets: ["Encoders"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -33,21 +34,23 @@ let package = Package(
         .target(name: "TensorCore", dependencies: ["COpenBLAS"]),
         .target(name: "VideoIO", dependencies: ["CFFmpeg"]),
         .target(name: "Reduction", dependencies: ["TensorCore", "VideoIO"]),
+        .target(name: "Encoders", dependencies: ["TensorCore", "Reduction", "COpenBLAS"]),
         .target(
             name: "Pipeline",
-            dependencies: ["TensorCore", "VideoIO", "Reduction", .product(name: "Yams", package: "Yams")]
+            dependencies: ["TensorCore", "VideoIO", "Reduction", "Encoders", .product(name: "Yams", package: "Yams")]
         ),
 
         // The command-line tool: argument parsing and printing only.
         .executableTarget(
             name: "vtok",
-            dependencies: ["Pipeline", "VideoIO", "Reduction", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Pipeline", "VideoIO", "Reduction", "Encoders", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "TestSupport"]),
         .testTarget(name: "ReductionTests", dependencies: ["Reduction", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]),
+        .testTarget(name: "EncodersTests", dependencies: ["Encoders", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
         .testTarget(name: "VtokCLITests", dependencies: ["Pipeline", "TestSupport"]),
     ]

@@ -53,9 +53,12 @@ public final class PipelineRunner {
         let size = pipeline.resize.outputSize(forSource: FrameSize(width: info.width, height: info.height))
         let grid = patchifier.grid(width: size.width, height: size.height)
 
+        let encoder = try pipeline.encoder.map { try $0.load() }
+        let tokenWidth = encoder?.config.embedDim ?? patchifier.dimension
         let writer = try output.map {
-            try TokenPackWriter(path: $0, dtype: pipeline.dtype, dimension: patchifier.dimension)
+            try TokenPackWriter(path: $0, dtype: pipeline.dtype, dimension: tokenWidth)
         }
+        writer?.summaryWidth = encoder?.config.summaryWidth
         writer?.writesGazeTensors = writesGazeTensors
         var completed = false
         defer { if !completed { writer?.abort() } }
@@ -68,9 +71,19 @@ public final class PipelineRunner {
         var outputCellSizes = [ResolvedPipeline.patchSize]
         var writeTime = 0.0
         var fidelityTime = 0.0
+        var encodeTime = 0.0
+        var flops = EncoderFLOPs()
         let chain = StageChain(reducers: reducers) { clip in
             var t0 = Stopwatch.now()
-            try writer?.append(clip)
+            if let encoder {
+                let (encoded, summary) = try encoder.encodeWithSummary(clip)
+                encodeTime += Stopwatch.seconds(since: t0)
+                flops.add(clip, config: encoder.config)
+                t0 = Stopwatch.now()
+                try writer?.append(encoded, summary: summary)
+            } else {
+                try writer?.append(clip)
+            }
             writeTime += Stopwatch.seconds(since: t0)
             t0 = Stopwatch.now()
             try meter?.recordKept(clip)
@@ -119,6 +132,9 @@ public final class PipelineRunner {
             StageReport(name: "patchify", tokensIn: tokensIn, tokensOut: tokensIn, seconds: patchTime),
         ]
         stages.append(contentsOf: chain.reports)
+        if let encoder = pipeline.encoder {
+            stages.append(StageReport(name: encoder.name, tokensIn: tokensOut, tokensOut: tokensOut, seconds: encodeTime))
+        }
         if meter != nil {
             stages.append(StageReport(name: "fidelity", tokensIn: tokensOut, tokensOut: tokensOut, seconds: fidelityTime))
         }
@@ -140,6 +156,12 @@ public final class PipelineRunner {
                 report.tokensAllScales = delivered * layout.tokensPerFrame
             }
             report.framePSNR = meter?.framePSNR.map { $0.isFinite ? $0 : nil } ?? []
+            if let encoder {
+                report.encoder = EncoderReport(
+                    name: pipeline.encoder?.name ?? "", embedDim: encoder.config.embedDim, tokensEncoded: tokensOut,
+                    seconds: encodeTime, gflops: flops.sparse / 1e9, denseGFLOPs: flops.dense / 1e9)
+                report.tokenDimension = encoder.config.embedDim
+            }
             return report
         }
 

@@ -35,6 +35,14 @@ public struct PipelineSpec: Sendable, Equatable {
     public var reducers: [ReducerSpec] = []
     public var dtype: String?
     public var clipFrames: Int?
+    /// Encoder name (`c-radio`).
+    public var encoder: String?
+    /// Encoder checkpoint (folder or safetensors file).
+    public var weights: String?
+    /// CPE `align_corners` override.
+    public var alignCorners: Bool?
+    /// ViTDet window side in patches.
+    public var vitdetWindow: Int?
     /// The file this spec came from, if any.
     public var source: String?
 
@@ -92,6 +100,16 @@ public struct PipelineSpec: Sendable, Equatable {
                     throw PipelineError("\(origin): reduce must be a list, e.g. '- evs:rate=0.7'")
                 }
                 for item in items { reducers.append(try Self.reducer(item, origin)) }
+            case "encoder":
+                try Self.fields(value, section: key, file: origin) { k, v in
+                    switch k {
+                    case "name": encoder = v.string
+                    case "weights": weights = v.string.map(Self.expandingTilde)
+                    case "align_corners": alignCorners = try Self.boolean(v, "encoder.align_corners", origin)
+                    case "vitdet_window": vitdetWindow = try Self.integer(v, "encoder.vitdet_window", origin)
+                    default: throw PipelineError("\(origin): unknown key encoder.\(k) — use name, weights, align_corners, vitdet_window")
+                    }
+                }
             case "output":
                 try Self.fields(value, section: key, file: origin) { k, v in
                     switch k {
@@ -101,7 +119,7 @@ public struct PipelineSpec: Sendable, Equatable {
                     }
                 }
             default:
-                throw PipelineError("\(origin): unknown section '\(key)' — use sampling, resize, reduce, output")
+                throw PipelineError("\(origin): unknown section '\(key)' — use sampling, resize, reduce, encoder, output")
             }
         }
     }
@@ -124,6 +142,10 @@ public struct PipelineSpec: Sendable, Equatable {
         if let v = flags.keepAspect { out.keepAspect = v }
         if let v = flags.dtype { out.dtype = v }
         if let v = flags.clipFrames { out.clipFrames = v }
+        if let v = flags.encoder { out.encoder = v }
+        if let v = flags.weights { out.weights = v }
+        if let v = flags.alignCorners { out.alignCorners = v }
+        if let v = flags.vitdetWindow { out.vitdetWindow = v }
         for flag in flags.reducers {
             if let i = out.reducers.firstIndex(where: { $0.name == flag.name }) {
                 var base = out.reducers[i]
@@ -194,9 +216,23 @@ public struct PipelineSpec: Sendable, Equatable {
         }
         // Build each reducer once to validate its options and record its resolved form.
         let chain = try reducers.map { try ReducerRegistry.make($0).specification }
-        return ResolvedPipeline(
+        var resolved = ResolvedPipeline(
             sampling: FrameSampling(mode: mode, maxFrames: maxFrames, start: start, end: end),
             resize: resize, reducers: chain, dtype: dtype, clipFrames: clip, specFile: source)
+        if let encoder {
+            guard EncoderSpec.names.contains(encoder.lowercased()) else {
+                throw PipelineError("unknown encoder '\(encoder)' — available: \(EncoderSpec.names.joined(separator: ", "))")
+            }
+            guard let weights else {
+                throw PipelineError("--encoder \(encoder) needs --weights (a model folder or a .safetensors file)")
+            }
+            if let vitdetWindow, vitdetWindow < 0 { throw PipelineError("--vitdet-window \(vitdetWindow) must be ≥ 0") }
+            resolved.encoder = EncoderSpec(
+                name: encoder.lowercased(), weights: weights, alignCorners: alignCorners, vitdetWindow: vitdetWindow)
+        } else if weights != nil {
+            throw PipelineError("--weights needs --encoder (e.g. --encoder c-radio)")
+        }
+        return resolved
     }
 
     /// Parses `512` or `WxH`; both sides positive multiples of the patch size.
@@ -215,6 +251,12 @@ public struct PipelineSpec: Sendable, Equatable {
             throw PipelineError("--size \(text) is larger than 8192 pixels a side")
         }
         return size
+    }
+
+    /// `~/x` with the home folder.
+    static func expandingTilde(_ path: String) -> String {
+        guard path.hasPrefix("~/"), let home = ProcessInfo.processInfo.environment["HOME"] else { return path }
+        return home + path.dropFirst()
     }
 
     // MARK: YAML helpers

@@ -29,6 +29,13 @@ extension Report {
                     format: "multi-scale   %.2f%% of the %d tokens of all scales; %@ by scale (finest first)",
                     100 * Double(tokensOut) / Double(all), all, scaleTokens.map(String.init).joined(separator: " / ")))
         }
+        if let encoder {
+            let saved = encoder.denseGFLOPs > 0 ? 100 * (1 - encoder.gflops / encoder.denseGFLOPs) : 0
+            lines.append(
+                String(
+                    format: "encoder       %@: %d tokens → width %d in %.2f s, %.1f GFLOP (%.1f%% saved against every patch)",
+                    encoder.name, encoder.tokensEncoded, encoder.embedDim, encoder.seconds, encoder.gflops, saved))
+        }
         var framesLine = "frames        \(frames) sampled of \(framesInVideo) in the video, \(framesDecoded) decoded"
         framesLine += String(format: ", %.1f frames/s", framesPerSecond)
         lines.append(framesLine)

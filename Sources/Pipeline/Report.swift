@@ -1,5 +1,35 @@
 import Foundation
 
+/// What the vision encoder did in a run.
+public struct EncoderReport: Sendable, Codable, Equatable {
+    public var name: String
+    /// Width of the encoder's features.
+    public var embedDim: Int
+    /// Tokens the encoder ran on.
+    public var tokensEncoded: Int
+    public var seconds: Double
+    /// Multiply-add FLOPs (×2) of encoding the kept tokens, billions.
+    public var gflops: Double
+    /// The same for encoding every patch of every sampled frame.
+    public var denseGFLOPs: Double
+
+    public init(name: String, embedDim: Int, tokensEncoded: Int, seconds: Double, gflops: Double, denseGFLOPs: Double) {
+        self.name = name
+        self.embedDim = embedDim
+        self.tokensEncoded = tokensEncoded
+        self.seconds = seconds
+        self.gflops = gflops
+        self.denseGFLOPs = denseGFLOPs
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, seconds, gflops
+        case embedDim = "embed_dim"
+        case tokensEncoded = "tokens_encoded"
+        case denseGFLOPs = "dense_gflops"
+    }
+}
+
 /// What one stage of a run did.
 public struct StageReport: Sendable, Codable, Equatable {
     public var name: String
@@ -67,6 +97,8 @@ public struct Report: Sendable, Codable, Equatable {
     public var tokensAllScales: Int?
     /// PSNR of each sampled frame (nil where the rebuild is exact or fidelity was not measured).
     public var framePSNR: [Double?] = []
+    /// What the vision encoder did, when one ran.
+    public var encoder: EncoderReport?
 
     public init(
         frames: Int, framesPlanned: Int, framesDecoded: Int, framesInVideo: Int, framesLost: Int, corruptPackets: Int,
@@ -115,6 +147,7 @@ public struct Report: Sendable, Codable, Equatable {
         case scaleTokens = "scale_tokens"
         case tokensAllScales = "tokens_all_scales"
         case framePSNR = "frame_psnr_db"
+        case encoder
     }
 
     /// Always writes `psnr_db` (null when exact), so readers find every documented key.
@@ -141,6 +174,7 @@ public struct Report: Sendable, Codable, Equatable {
         try c.encode(scaleTokens, forKey: .scaleTokens)
         try c.encode(tokensAllScales, forKey: .tokensAllScales)
         try c.encode(framePSNR, forKey: .framePSNR)
+        try c.encodeIfPresent(self.encoder, forKey: .encoder)
     }
 
     /// The report as pretty, key-sorted JSON.
@@ -178,5 +212,6 @@ public struct Report: Sendable, Codable, Equatable {
         scaleTokens = try c.decodeIfPresent([Int].self, forKey: .scaleTokens) ?? []
         tokensAllScales = try c.decodeIfPresent(Int.self, forKey: .tokensAllScales)
         framePSNR = try c.decodeIfPresent([Double?].self, forKey: .framePSNR) ?? []
+        self.encoder = try c.decodeIfPresent(EncoderReport.self, forKey: .encoder)
     }
 }

@@ -20,6 +20,8 @@ public struct ResolvedPipeline: Sendable, Equatable {
     public var clipFrames: Int
     /// The pipeline file the spec came from, if any.
     public var specFile: String?
+    /// The vision encoder run on the kept tokens, if any.
+    public var encoder: EncoderSpec?
 
     public init(
         sampling: FrameSampling, resize: ResizeMode, reducers: [String], dtype: DType, clipFrames: Int,
@@ -66,6 +68,7 @@ public struct ResolvedPipeline: Sendable, Equatable {
             "dtype": dtype.optionName ?? dtype.safetensorsName.lowercased(), "clip_frames": clipFrames,
         ]
         if let specFile { object["spec_file"] = specFile }
+        if let encoder { object["encoder"] = encoder.jsonObject }
         return object
     }
 }

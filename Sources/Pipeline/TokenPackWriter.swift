@@ -27,6 +27,9 @@ public final class TokenPackWriter {
     /// Also write AutoGaze's `gazing_pos`, `if_padded_gazing` and `num_gazing_each_frame`
     /// (multi-scale AutoGaze output only).
     public var writesGazeTensors = false
+    /// Width of one frame's summary vector when an encoder ran (`summary` [T, width]); nil otherwise.
+    public var summaryWidth: Int?
+    private var summaries: [Float] = []
 
     /// Prepares to write a pack at `path`.
     ///
@@ -54,6 +57,12 @@ public final class TokenPackWriter {
 
     deinit {
         abort()
+    }
+
+    /// Appends an encoded clip's tokens and its frames' summary vectors.
+    public func append(_ clip: TokenSet, summary: [Float]) throws {
+        summaries.append(contentsOf: summary)
+        try append(clip)
     }
 
     /// Appends a clip's tokens.
@@ -102,6 +111,9 @@ public final class TokenPackWriter {
         try writer.addTensor("frame_pts", shape: [frames.count], float64s: frames.map(\.pts))
         try writer.addTensor("frame_index", shape: [frames.count], int64s: frames.map { Int64($0.sourceIndex) })
         if writesGazeTensors { try addGazeTensors(to: &writer, frames: frames) }
+        if let summaryWidth {
+            try writer.addTensor("summary", shape: [frames.count, summaryWidth], floats: summaries, as: dtype)
+        }
         try writer.write(to: path)
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Pipeline
 import Reduction
 
@@ -34,6 +35,18 @@ struct PipelineOptions: ParsableArguments {
     @Option(name: .customLong("reduce"), help: "A reducer, name:key=value,... (repeat to chain), e.g. evs:rate=0.7.")
     var reducers: [String] = []
 
+    @Option(help: "Vision encoder run on the kept tokens: c-radio.")
+    var encoder: String?
+
+    @Option(help: "Encoder checkpoint: a Hugging Face model folder (config.json + model.safetensors) or the .safetensors file.")
+    var weights: String?
+
+    @Option(help: "Override the C-RADIO CPE align_corners flag (true or false; default: from the checkpoint).")
+    var alignCorners: Bool?
+
+    @Option(help: "C-RADIO ViTDet window side in patches (0: global attention).")
+    var vitdetWindow: Int?
+
     /// The pipeline file (if any) with `flags` laid over it.
     func combined(with flags: PipelineSpec) throws -> PipelineSpec {
         let base = try pipeline.map(PipelineSpec.init(contentsOf:)) ?? PipelineSpec()
@@ -52,6 +65,10 @@ struct PipelineOptions: ParsableArguments {
         spec.size = size
         spec.keepAspect = keepAspect ? true : nil
         spec.reducers = try reducers.map(ReducerSpec.init(parsing:))
+        spec.encoder = encoder
+        spec.weights = weights.map { ($0 as NSString).expandingTildeInPath }
+        spec.alignCorners = alignCorners
+        spec.vitdetWindow = vitdetWindow
         return spec
     }
 }

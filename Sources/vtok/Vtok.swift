@@ -9,7 +9,7 @@ struct Vtok: ParsableCommand {
         commandName: "vtok",
         abstract: "Reduce a video to the few visual tokens a VLM needs, and report the compression.",
         version: VtokVersion.current,
-        subcommands: [Reduce.self, Inspect.self, ReportCommand.self, Sweep.self, Bench.self]
+        subcommands: [Reduce.self, Inspect.self, ReportCommand.self, Sweep.self, EncoderCommand.self, Bench.self]
     )
 
     /// Parses and runs, printing every failure as one line on standard error.
