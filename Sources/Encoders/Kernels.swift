@@ -99,7 +99,8 @@ enum Kernels {
                 let raw = UnsafeMutableRawPointer(row)
                 var top8 = SIMD8<Float>(repeating: -.infinity)
                 for v in 0..<vectors {
-                    top8 = pointwiseMax(top8, raw.loadUnaligned(fromByteOffset: v * 32, as: SIMD8<Float>.self))
+                    let x = raw.loadUnaligned(fromByteOffset: v * 32, as: SIMD8<Float>.self)
+                    top8.replace(with: x, where: x .> top8)
                 }
                 var top = top8.max()
                 for j in (vectors * 8)..<n where row[j] > top { top = row[j] }
@@ -127,8 +128,13 @@ enum Kernels {
     /// −87.3 give ≈1e-38 instead of 0, which is harmless for softmax.
     @inline(__always)
     static func exp8(_ value: SIMD8<Float>) -> SIMD8<Float> {
-        var x = value.clamped(lowerBound: SIMD8(repeating: -87.3), upperBound: SIMD8(repeating: 88.3))
-        let n = (x * 1.44269504088896341).rounded(.toNearestOrEven)
+        let low = SIMD8<Float>(repeating: -87.3), high = SIMD8<Float>(repeating: 88.3)
+        var x = value.replacing(with: low, where: .!(value .>= low))   // also maps NaN/−∞ to low
+        x.replace(with: high, where: x .> high)
+        // Round to the nearest integer with the 1.5·2²³ trick; the integer sits in the low mantissa bits.
+        let magic = SIMD8<Float>(repeating: 12_582_912)
+        let shifted = x * 1.44269504088896341 + magic
+        let n = shifted - magic
         x = x - n * 0.693359375
         x = x + n * 2.12194440e-4
         var p = SIMD8<Float>(repeating: 1.9875691500e-4)
@@ -138,7 +144,8 @@ enum Kernels {
         p = p * x + 1.6666665459e-1
         p = p * x + 5.0000001201e-1
         p = p * (x * x) + x + 1
-        let bits = (SIMD8<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
+        let integer = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000
+        let bits = (integer &+ 127) &<< 23
         return p * unsafeBitCast(bits, to: SIMD8<Float>.self)
     }
 }
