@@ -21,6 +21,7 @@ extension RADIOEncoder {
             throw RADIOError("token set holds \(tokens.features.count) values for \(tokens.count) tokens of \(patchDim)")
         }
         guard !tokens.cellSizes.isEmpty else { throw RADIOError("token set has no cell sizes") }
+        if config.vitdetWindow > 0 { return try encodeWindowed(tokens) }
         var frameOf: [Int32: Int] = [:]
         for (i, frame) in tokens.frames.enumerated() {
             guard frameOf[Int32(frame.t)] == nil else { throw RADIOError("token set lists frame t=\(frame.t) twice") }
@@ -82,6 +83,44 @@ extension RADIOEncoder {
         out.features.withUnsafeMutableBufferPointer { dst in writeFeatures(output, rows: rows, to: dst.baseAddress!) }
         summary.withUnsafeMutableBufferPointer { s in
             for f in 0..<members.count { writeSummary(output, frame: f, to: s.baseAddress! + f * config.summaryWidth) }
+        }
+        return (out, summary)
+    }
+
+    /// ViTDet windows tile whole frames, so windowed encoding needs every patch of every frame:
+    /// the frames are rebuilt from their patches and encoded densely.
+    private func encodeWindowed(_ tokens: TokenSet) throws(RADIOError) -> (tokens: TokenSet, summary: [Float]) {
+        let P = config.patchSize, D = config.embedDim
+        guard let first = tokens.frames.first else { return (tokens, []) }
+        let (rows, cols) = (first.gridRows, first.gridColumns)
+        guard tokens.frames.allSatisfy({ $0.gridRows == rows && $0.gridColumns == cols }),
+            tokens.count == tokens.frames.count * rows * cols, tokens.coords.allSatisfy({ $0.scale == 0 })
+        else {
+            throw RADIOError(
+                "ViTDet windowed attention needs every patch of every frame — drop --vitdet-window or the reducers that prune patches")
+        }
+        let (width, height) = (cols * P, rows * P)
+        let plane = width * height
+        var slot: [Int32: Int] = [:]
+        for (i, frame) in tokens.frames.enumerated() { slot[Int32(frame.t)] = i }
+        var images = [[Float]](repeating: [Float](repeating: 0, count: 3 * plane), count: tokens.frames.count)
+        for (i, coord) in tokens.coords.enumerated() {
+            guard let f = slot[coord.t] else { throw RADIOError("token \(i) belongs to a frame the token set does not list") }
+            for c in 0..<3 {
+                for y in 0..<P {
+                    let from = i * 3 * P * P + (c * P + y) * P
+                    let to = c * plane + (Int(coord.row) * P + y) * width + Int(coord.col) * P
+                    images[f].replaceSubrange(to..<(to + P), with: tokens.features[from..<(from + P)])
+                }
+            }
+        }
+        let (summary, features) = try encode(images: images, width: width, height: height)
+        var out = tokens
+        out.dimension = D
+        out.features = [Float](repeating: 0, count: tokens.count * D)
+        for (i, coord) in tokens.coords.enumerated() {
+            let from = (slot[coord.t]! * rows * cols + Int(coord.row) * cols + Int(coord.col)) * D
+            out.features.replaceSubrange((i * D)..<((i + 1) * D), with: features[from..<(from + D)])
         }
         return (out, summary)
     }
