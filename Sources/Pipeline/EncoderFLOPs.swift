@@ -1,28 +1,22 @@
 import Encoders
 import Reduction
 
-/// Counts the floating-point work of a ViT encoder on the kept tokens and on every patch.
-///
-/// Per frame with n tokens plus T prefix tokens (N = n + T), each of the L blocks costs
-/// `2·N·D·3D` (qkv) + `2·2·N²·D` (scores and weighted values) + `2·N·D²` (projection) +
-/// `2·2·N·D·M` (MLP); the patch embedding costs `2·n·3P²·D`. Norms and softmax are left out.
+/// Counts an encoder's floating-point work on the kept tokens and on every patch, for encoders
+/// that can say (`VisionEncoder.flops(tokensPerFrame:)`); nil otherwise.
 struct EncoderFLOPs {
-    private(set) var sparse = 0.0
-    private(set) var dense = 0.0
+    private(set) var sparse: Double? = 0
+    private(set) var dense: Double? = 0
 
-    mutating func add(_ clip: TokenSet, config: RADIOConfig) {
-        let counts = clip.tokensPerFrame
-        for (frame, kept) in zip(clip.frames, counts) {
-            sparse += Self.flops(tokens: kept, config: config)
-            dense += Self.flops(tokens: frame.gridTokenCount, config: config)
+    mutating func add(_ clip: TokenSet, encoder: any VisionEncoder) {
+        for (frame, kept) in zip(clip.frames, clip.tokensPerFrame) {
+            guard let s = encoder.flops(tokensPerFrame: kept), let d = encoder.flops(tokensPerFrame: frame.gridTokenCount)
+            else {
+                sparse = nil
+                dense = nil
+                return
+            }
+            sparse = sparse.map { $0 + s }
+            dense = dense.map { $0 + d }
         }
-    }
-
-    static func flops(tokens n: Int, config: RADIOConfig) -> Double {
-        let (d, m, l) = (Double(config.embedDim), Double(config.mlpDim), Double(config.depth))
-        let total = Double(n + config.prefixTokens)
-        let block = 2 * total * d * 3 * d + 4 * total * total * d + 2 * total * d * d + 4 * total * d * m
-        let embed = 2 * Double(n) * Double(3 * config.patchSize * config.patchSize) * d
-        return l * block + embed
     }
 }

@@ -3,7 +3,7 @@ import Encoders
 /// The vision encoder a pipeline runs on the kept tokens.
 public struct EncoderSpec: Sendable, Equatable {
     /// Encoders vtok knows.
-    public static let names = ["c-radio"]
+    public static let names = ["c-radio", "gspn"]
 
     /// The encoder's name (`c-radio`).
     public var name: String
@@ -13,23 +13,30 @@ public struct EncoderSpec: Sendable, Equatable {
     public var alignCorners: Bool?
     /// ViTDet window side in patches (nil or 0: global attention).
     public var vitdetWindow: Int?
+    /// GSPN: the stage features come from (nil: the last).
+    public var stage: Int?
 
-    public init(name: String, weights: String, alignCorners: Bool? = nil, vitdetWindow: Int? = nil) {
+    public init(name: String, weights: String, alignCorners: Bool? = nil, vitdetWindow: Int? = nil, stage: Int? = nil) {
         self.name = name
         self.weights = weights
         self.alignCorners = alignCorners
         self.vitdetWindow = vitdetWindow
+        self.stage = stage
     }
 
     /// Loads the encoder.
     ///
     /// - Throws: `PipelineError` for an unknown encoder, or the encoder's own one-line error.
-    public func load() throws -> RADIOEncoder {
-        guard name == "c-radio" else {
+    public func load() throws -> any VisionEncoder {
+        switch name {
+        case "c-radio":
+            return try RADIOEncoder(
+                path: weights, options: RADIOOptions(alignCorners: alignCorners, vitdetWindow: vitdetWindow))
+        case "gspn":
+            return try GSPNStageEncoder(path: weights, stage: stage ?? 3)
+        default:
             throw PipelineError("unknown encoder '\(name)' — available: \(Self.names.joined(separator: ", "))")
         }
-        return try RADIOEncoder(
-            path: weights, options: RADIOOptions(alignCorners: alignCorners, vitdetWindow: vitdetWindow))
     }
 
     /// A JSON-ready description for token packs.
@@ -37,6 +44,7 @@ public struct EncoderSpec: Sendable, Equatable {
         var object: [String: Any] = ["name": name, "weights": weights]
         if let alignCorners { object["align_corners"] = alignCorners }
         if let vitdetWindow { object["vitdet_window"] = vitdetWindow }
+        if let stage { object["stage"] = stage }
         return object
     }
 }

@@ -54,11 +54,11 @@ public final class PipelineRunner {
         let grid = patchifier.grid(width: size.width, height: size.height)
 
         let encoder = try pipeline.encoder.map { try $0.load() }
-        let tokenWidth = encoder?.config.embedDim ?? patchifier.dimension
+        let tokenWidth = encoder?.featureWidth ?? patchifier.dimension
         let writer = try output.map {
             try TokenPackWriter(path: $0, dtype: pipeline.dtype, dimension: tokenWidth)
         }
-        writer?.summaryWidth = encoder?.config.summaryWidth
+        writer?.summaryWidth = encoder?.summaryWidth
         writer?.writesGazeTensors = writesGazeTensors
         var completed = false
         defer { if !completed { writer?.abort() } }
@@ -72,15 +72,17 @@ public final class PipelineRunner {
         var writeTime = 0.0
         var fidelityTime = 0.0
         var encodeTime = 0.0
+        var encodedTokens = 0
         var flops = EncoderFLOPs()
         let chain = StageChain(reducers: reducers) { clip in
             var t0 = Stopwatch.now()
             if let encoder {
-                let (encoded, summary) = try encoder.encodeWithSummary(clip)
+                let encoded = try encoder.encodeClip(clip)
                 encodeTime += Stopwatch.seconds(since: t0)
-                flops.add(clip, config: encoder.config)
+                flops.add(clip, encoder: encoder)
+                encodedTokens += encoded.tokens.count
                 t0 = Stopwatch.now()
-                try writer?.append(encoded, summary: summary)
+                try writer?.append(encoded.tokens, summary: encoded.summary ?? [])
             } else {
                 try writer?.append(clip)
             }
@@ -158,9 +160,10 @@ public final class PipelineRunner {
             report.framePSNR = meter?.framePSNR.map { $0.isFinite ? $0 : nil } ?? []
             if let encoder {
                 report.encoder = EncoderReport(
-                    name: pipeline.encoder?.name ?? "", embedDim: encoder.config.embedDim, tokensEncoded: tokensOut,
-                    seconds: encodeTime, gflops: flops.sparse / 1e9, denseGFLOPs: flops.dense / 1e9)
-                report.tokenDimension = encoder.config.embedDim
+                    name: encoder.name, embedDim: encoder.featureWidth, tokensEncoded: tokensOut,
+                    tokensProduced: encodedTokens, seconds: encodeTime, gflops: flops.sparse.map { $0 / 1e9 },
+                    denseGFLOPs: flops.dense.map { $0 / 1e9 })
+                report.tokenDimension = encoder.featureWidth
             }
             return report
         }
@@ -169,7 +172,7 @@ public final class PipelineRunner {
         if let writer {
             let t0 = Stopwatch.now()
             try writer.finish(
-                frames: frameRecords, frameTokens: frameTokens,
+                frames: frameRecords,
                 metadata: try TokenPackMetadata(pipeline: pipeline, source: info, report: report))
             report = makeReport(writeSeconds: writeTime + Stopwatch.seconds(since: t0))
         }

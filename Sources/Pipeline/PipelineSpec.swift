@@ -43,6 +43,8 @@ public struct PipelineSpec: Sendable, Equatable {
     public var alignCorners: Bool?
     /// ViTDet window side in patches.
     public var vitdetWindow: Int?
+    /// GSPN stage the features come from.
+    public var stage: Int?
     /// The file this spec came from, if any.
     public var source: String?
 
@@ -107,7 +109,8 @@ public struct PipelineSpec: Sendable, Equatable {
                     case "weights": weights = v.string.map(Self.expandingTilde)
                     case "align_corners": alignCorners = try Self.boolean(v, "encoder.align_corners", origin)
                     case "vitdet_window": vitdetWindow = try Self.integer(v, "encoder.vitdet_window", origin)
-                    default: throw PipelineError("\(origin): unknown key encoder.\(k) — use name, weights, align_corners, vitdet_window")
+                    case "stage": stage = try Self.integer(v, "encoder.stage", origin)
+                    default: throw PipelineError("\(origin): unknown key encoder.\(k) — use name, weights, align_corners, vitdet_window, stage")
                     }
                 }
             case "output":
@@ -146,6 +149,7 @@ public struct PipelineSpec: Sendable, Equatable {
         if let v = flags.weights { out.weights = v }
         if let v = flags.alignCorners { out.alignCorners = v }
         if let v = flags.vitdetWindow { out.vitdetWindow = v }
+        if let v = flags.stage { out.stage = v }
         for flag in flags.reducers {
             if let i = out.reducers.firstIndex(where: { $0.name == flag.name }) {
                 var base = out.reducers[i]
@@ -227,8 +231,10 @@ public struct PipelineSpec: Sendable, Equatable {
                 throw PipelineError("--encoder \(encoder) needs --weights (a model folder or a .safetensors file)")
             }
             if let vitdetWindow, vitdetWindow < 0 { throw PipelineError("--vitdet-window \(vitdetWindow) must be ≥ 0") }
+            if let stage, !(0...3).contains(stage) { throw PipelineError("--stage \(stage) must be 0, 1, 2 or 3") }
             resolved.encoder = EncoderSpec(
-                name: encoder.lowercased(), weights: weights, alignCorners: alignCorners, vitdetWindow: vitdetWindow)
+                name: encoder.lowercased(), weights: weights, alignCorners: alignCorners, vitdetWindow: vitdetWindow,
+                stage: stage)
         } else if weights != nil {
             throw PipelineError("--weights needs --encoder (e.g. --encoder c-radio)")
         }

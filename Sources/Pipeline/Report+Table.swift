@@ -30,11 +30,13 @@ extension Report {
                     100 * Double(tokensOut) / Double(all), all, scaleTokens.map(String.init).joined(separator: " / ")))
         }
         if let encoder {
-            let saved = encoder.denseGFLOPs > 0 ? 100 * (1 - encoder.gflops / encoder.denseGFLOPs) : 0
-            lines.append(
-                String(
-                    format: "encoder       %@: %d tokens → width %d in %.2f s, %.1f GFLOP (%.1f%% saved against every patch)",
-                    encoder.name, encoder.tokensEncoded, encoder.embedDim, encoder.seconds, encoder.gflops, saved))
+            var line = String(
+                format: "encoder       %@: %d tokens in, %d out of width %d in %.2f s", encoder.name, encoder.tokensEncoded,
+                encoder.tokensProduced, encoder.embedDim, encoder.seconds)
+            if let gflops = encoder.gflops, let dense = encoder.denseGFLOPs, dense > 0 {
+                line += String(format: ", %.1f GFLOP (%.1f%% saved against every patch)", gflops, 100 * (1 - gflops / dense))
+            }
+            lines.append(line)
         }
         var framesLine = "frames        \(frames) sampled of \(framesInVideo) in the video, \(framesDecoded) decoded"
         framesLine += String(format: ", %.1f frames/s", framesPerSecond)

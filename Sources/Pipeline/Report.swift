@@ -7,16 +7,22 @@ public struct EncoderReport: Sendable, Codable, Equatable {
     public var embedDim: Int
     /// Tokens the encoder ran on.
     public var tokensEncoded: Int
+    /// Tokens the encoder put out (fewer than it ran on when a backbone downsamples).
+    public var tokensProduced: Int
     public var seconds: Double
-    /// Multiply-add FLOPs (×2) of encoding the kept tokens, billions.
-    public var gflops: Double
+    /// Multiply-add FLOPs (×2) of encoding the kept tokens, billions (nil when not known).
+    public var gflops: Double?
     /// The same for encoding every patch of every sampled frame.
-    public var denseGFLOPs: Double
+    public var denseGFLOPs: Double?
 
-    public init(name: String, embedDim: Int, tokensEncoded: Int, seconds: Double, gflops: Double, denseGFLOPs: Double) {
+    public init(
+        name: String, embedDim: Int, tokensEncoded: Int, tokensProduced: Int, seconds: Double, gflops: Double?,
+        denseGFLOPs: Double?
+    ) {
         self.name = name
         self.embedDim = embedDim
         self.tokensEncoded = tokensEncoded
+        self.tokensProduced = tokensProduced
         self.seconds = seconds
         self.gflops = gflops
         self.denseGFLOPs = denseGFLOPs
@@ -26,6 +32,7 @@ public struct EncoderReport: Sendable, Codable, Equatable {
         case name, seconds, gflops
         case embedDim = "embed_dim"
         case tokensEncoded = "tokens_encoded"
+        case tokensProduced = "tokens_produced"
         case denseGFLOPs = "dense_gflops"
     }
 }

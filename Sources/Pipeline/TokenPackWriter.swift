@@ -23,6 +23,7 @@ public final class TokenPackWriter {
     private var spool: FileHandle?
     private var coords: [Int32] = []
     private var tokenCount = 0
+    private var frameTokens: [Int] = []
     private var cellSizes: [Int] = []
     /// Also write AutoGaze's `gazing_pos`, `if_padded_gazing` and `num_gazing_each_frame`
     /// (multi-scale AutoGaze output only).
@@ -84,16 +85,16 @@ public final class TokenPackWriter {
         for c in clip.coords { coords.append(contentsOf: [c.t, c.row, c.col, c.scale]) }
         tokenCount += clip.count
         cellSizes = clip.cellSizes
+        frameTokens.append(contentsOf: clip.tokensPerFrame)
     }
 
     /// Writes the pack atomically and removes the spool.
     ///
     /// - Parameters:
     ///   - frames: every sampled frame, in order.
-    ///   - frameTokens: tokens kept per frame, in the same order.
     ///   - metadata: the pack's `__metadata__`.
-    public func finish(frames: [FrameRecord], frameTokens: [Int], metadata: TokenPackMetadata) throws {
-        precondition(frames.count == frameTokens.count, "one token count per frame")
+    public func finish(frames: [FrameRecord], metadata: TokenPackMetadata) throws {
+        precondition(frames.count == frameTokens.count, "every frame must have been appended")
         guard let handle = spool else { throw PipelineError("token pack '\(path)' is already finished") }
         try handle.synchronize()
         try handle.close()

@@ -43,40 +43,49 @@ struct Bench: ParsableCommand {
 
     struct Encoder: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Time a C-RADIO encoder dense and sparse beside the BLAS peak (sgemm) in the same run.",
+            abstract: "Time an encoder on every patch and on a subset, beside the BLAS peak (sgemm) in the same run.",
             discussion: """
                 Example:
                   vtok bench encoder --weights ~/models/C-RADIOv4-H/ --size 512 --frames 8 --keep 0.25
-                scripts/bench-encoder.sh makes random checkpoints of the ViT-B and ViT-H shapes and runs it.
+                  vtok bench encoder --encoder gspn --weights gspn_t.safetensors --size 512,1024,2048 --frames 1
+                scripts/bench-encoder.sh makes random checkpoints of the real shapes and runs it.
                 """
         )
 
+        @Option(help: "Encoder: c-radio or gspn.") var encoder = "c-radio"
         @Option(help: "Encoder checkpoint (folder or .safetensors).") var weights: String
-        @Option(help: "Frame side in pixels.") var size = 512
+        @Option(help: "Frame sides in pixels, comma-separated (e.g. 512,1024,2048).") var size = "512"
         @Option(help: "Frames per run.") var frames = 8
         @Option(help: "Fraction of patches the sparse run keeps.") var keep = 0.25
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
-            guard size > 0, size % 16 == 0 else { throw ValidationError("--size \(size) must be a positive multiple of 16") }
+            let sides = size.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !sides.isEmpty, sides.allSatisfy({ $0 > 0 && $0 % 16 == 0 }) else {
+                throw ValidationError("--size \(size): give positive multiples of 16, e.g. 512,1024")
+            }
             guard frames > 0 else { throw ValidationError("--frames must be at least 1") }
             guard keep > 0, keep <= 1 else { throw ValidationError("--keep must be in (0, 1]") }
-            let encoder = try EncoderSpec(name: "c-radio", weights: (weights as NSString).expandingTildeInPath).load()
-            let r = try EncoderBenchmark(encoder: encoder).run(frames: frames, side: size, keep: keep)
+            let loaded = try EncoderSpec(name: encoder, weights: (weights as NSString).expandingTildeInPath).load()
+            var results: [EncoderBenchmark.Result] = []
+            for side in sides {
+                let r = try EncoderBenchmark(encoder: loaded).run(frames: frames, side: side, keep: keep)
+                results.append(r)
+                if json { continue }
+                print(String(format: "%@ %dx%d, %d frame(s), features of width %d", r.encoder, r.side, r.side, r.frames, r.featureWidth))
+                var dense = String(format: "  every patch   %.3f s, %.1f ms/frame", r.denseSeconds, 1000 * r.denseSeconds / Double(r.frames))
+                if let gf = r.denseGFLOPS, let e = r.denseEfficiency {
+                    dense += String(format: ", %.1f GFLOP/s = %.0f%% of sgemm (%.1f GFLOP/s, same run)", gf, 100 * e, r.sgemmGFLOPS)
+                }
+                print(dense)
+                print(String(format: "  %.0f%% kept     %d tokens in %.3f s, %.2f× faster", 100 * keep, r.sparseTokens, r.sparseSeconds, r.sparseSpeedup))
+                print(String(format: "  peak memory   %.0f MB", Double(r.peakMemory) / 1e6))
+            }
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                print(String(decoding: try encoder.encode(r), as: UTF8.self))
-                return
+                print(String(decoding: try encoder.encode(results), as: UTF8.self))
             }
-            print(String(format: "model         D %d, depth %d; %d frame(s) of %dx%d", r.embedDim, r.depth, r.frames, r.side, r.side))
-            print(String(format: "sgemm         %.1f GFLOP/s (2048² product, same run)", r.sgemmGFLOPS))
-            print(String(format: "dense         %.3f s, %.1f ms/frame, %.1f GFLOP/s = %.0f%% of sgemm",
-                r.denseSeconds, 1000 * r.denseSeconds / Double(r.frames), r.denseGFLOPS, 100 * r.denseEfficiency))
-            print(String(format: "sparse        %d tokens (%.0f%%) in %.3f s, %.2f× faster than dense",
-                r.sparseTokens, 100 * Double(r.sparseTokens) / Double(r.frames * (r.side / 16) * (r.side / 16)),
-                r.sparseSeconds, r.sparseSpeedup))
-            print(String(format: "peak memory   %.0f MB", Double(r.peakMemory) / 1e6))
         }
     }
 }

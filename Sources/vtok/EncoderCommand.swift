@@ -11,7 +11,7 @@ struct EncoderCommand: ParsableCommand {
 
     struct Info: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Describe a C-RADIO checkpoint: arch, parameters, dtype, prefix tokens, align_corners.",
+            abstract: "Describe an encoder checkpoint (C-RADIO or GSPN): arch, size, parameters, dtype, prefix tokens, align_corners.",
             discussion: "Example:\n  vtok encoder info ~/models/C-RADIOv4-H/"
         )
 
@@ -23,7 +23,21 @@ struct EncoderCommand: ParsableCommand {
 
         func run() throws {
             let path = (weights as NSString).expandingTildeInPath
-            let c = try RADIOConfig(path: path, options: RADIOOptions(alignCorners: alignCorners))
+            let c: RADIOConfig
+            do {
+                c = try RADIOConfig(path: path, options: RADIOOptions(alignCorners: alignCorners))
+            } catch let radioError {
+                // Not C-RADIO: maybe a GSPN backbone.
+                guard let gspn = try? GSPNEncoder(path: path) else { throw radioError }
+                let g = gspn.config
+                print([
+                    "encoder       GSPN backbone (four stages)",
+                    "stages        dims \(g.dims.map(String.init).joined(separator: "/")), depths \(g.depths.map(String.init).joined(separator: "/")), propagation width \(g.innerDims.map(String.init).joined(separator: "/"))",
+                    "propagation   proxy rank \(g.dState), global stages \(g.globalStages.map(String.init).joined(separator: ",")), local chunk \(g.itemsEachChunk), trained at \(g.imgSize) px",
+                    "features      from the last stage: width \(g.dims.last ?? 0), stride 32",
+                ].joined(separator: "\n"))
+                return
+            }
             let lines = [
                 "encoder       C-RADIO (\(c.version ?? "version not given"))",
                 "arch          \(c.arch ?? "from tensor shapes"), patch \(c.patchSize), CPE grid \(c.cpeGrid)×\(c.cpeGrid)",

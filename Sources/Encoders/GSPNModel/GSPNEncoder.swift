@@ -32,10 +32,16 @@ public final class GSPNEncoder: @unchecked Sendable {
     static let mean: [Float] = [0.485, 0.456, 0.406]
     static let std: [Float] = [0.229, 0.224, 0.225]
 
-    /// Loads `path`. `globalScansFullWidth` makes global blocks scan the whole width at any
-    /// resolution (the released code uses the 224-input feature size as their chunk).
+    /// Loads `path`: a safetensors file, or a folder holding `model.safetensors`.
+    /// `globalScansFullWidth` makes global blocks scan the whole width at any resolution (the
+    /// released code uses the 224-input feature size as their chunk).
     public init(path: String, globalScansFullWidth: Bool = false) throws(GSPNError) {
-        let (config, weights) = try GSPNBackboneWeights.load(path: path, globalScansFullWidth: globalScansFullWidth)
+        var file = path
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            file = (path as NSString).appendingPathComponent("model.safetensors")
+        }
+        let (config, weights) = try GSPNBackboneWeights.load(path: file, globalScansFullWidth: globalScansFullWidth)
         self.config = config
         self.backbone = GSPNBackbone(config: config, weights: weights)
     }
