@@ -12,14 +12,23 @@ import Foundation
 /// Memory is row-major (`[map][row][column]`) while the recurrence runs along columns, so each
 /// column step needs one value from every row. Each worker owns a few column-major tiles
 /// (allocated once per worker, never inside the loops) and walks a map in blocks of columns:
-/// 1. transpose in, 8 rows at a time: `λ⊙x`, g⁻, g⁰, g⁺ of the block are read along the rows and
-///    stored as 8-float vectors into `[column][row]` tiles (column stride padded off a power of two);
+/// 1. transpose in, 4×4 blocks in registers: `λ⊙x` (product fused), g⁻, g⁰, g⁺ of the block are read
+///    along the rows and stored as 4-float column pieces into `[column][row]` tiles (column stride
+///    padded off a power of two);
 /// 2. column steps as contiguous SIMD loops over the rows (spec B.10):
 ///    `h_w = λx_w + g⁰⊙h_{w−1} + g⁻⊙shift_down(h_{w−1}) + g⁺⊙shift_up(h_{w−1})`, the state living in
 ///    zero-padded slots so the boundary rows need no branch, restarting at each chunk start;
-/// 3. transpose the hidden state out, 8 rows at a time; the block's last column carries over.
+///    while the steps run, the next block's input lines (this map's next columns, or the next map's
+///    first ones) and this block's output lines are prefetched a few rows per step, so the memory
+///    traffic overlaps the arithmetic instead of stalling the transposes;
+/// 3. transpose the hidden state out, 4×4 blocks in registers; the block's last column carries over.
 /// Every input and output byte crosses the memory bus once. Maps are independent and are spread
 /// over the cores with `DispatchQueue.concurrentPerform`.
+/// LLVM's prefetch intrinsic (`prefetcht0` / `prefetchw` on x86, `prfm` on arm64); Swift has no
+/// public spelling for it. Arguments: address, 0 read / 1 write, locality 0–3, 1 = data cache.
+@_silgen_name("llvm.prefetch.p0")
+func _gspnPrefetch(_ p: UnsafeRawPointer, _ rw: Int32, _ locality: Int32, _ cache: Int32)
+
 public enum GSPNScan {
     /// All arrays are `maps × height × width`, row-major per map; gates already normalised.
     public static func scan(input: UnsafePointer<Float>, lambda: UnsafePointer<Float>,
@@ -39,14 +48,15 @@ public enum GSPNScan {
             for m in range {
                 let o = m * plane
                 scanMap(x + o, lam + o, gm + o, g0 + o, gp + o, out + o,
-                        height: height, width: width, chunk: n, tile: tile)
+                        height: height, width: width, chunk: n, tile: tile, nextMap: m + 1 < range.upperBound ? plane : 0)
             }
         }
     }
 
-    /// Columns per tile: the five column-major tiles stay within about 320 KB of a core's L2.
+    /// Columns per tile: the five column-major tiles stay within about 240 KB of a core's L2, leaving
+    /// room for the next block's prefetched inputs and this block's output lines.
     static func blockWidth(height: Int, width: Int) -> Int {
-        let fit = 81_920 / (5 * max(height, 1))
+        let fit = 61_440 / (5 * max(height, 1))
         return max(1, min(width, max(8, fit / 8 * 8)))
     }
 
@@ -83,38 +93,79 @@ public enum GSPNScan {
     @inline(__always)
     static func scanMap(_ x: UnsafePointer<Float>, _ lam: UnsafePointer<Float>,
                         _ gm: UnsafePointer<Float>, _ g0: UnsafePointer<Float>, _ gp: UnsafePointer<Float>,
-                        _ out: UnsafeMutablePointer<Float>, height: Int, width: Int, chunk: Int, tile: Tile) {
+                        _ out: UnsafeMutablePointer<Float>, height: Int, width: Int, chunk: Int, tile: Tile, nextMap: Int) {
         let h = height, wd = width, slot = tile.slot, ts = tile.ts
+        let h4 = h & ~3
         var w0 = 0
         while w0 < wd {
             let bw = min(tile.block, wd - w0)
-            // Transpose in, 8 rows at a time: the 8 rows are read along j (40 short streams) and
-            // each tile column gets 8 consecutive floats per store.
+            let bw4 = bw & ~3
+            // Transpose in, 4×4 blocks in registers (λ⊙x fused).
             var r0 = 0
-            while r0 < h {
-                let rows = min(8, h - r0)
+            while r0 < h4 {
                 let base = r0 * wd + w0
-                if rows == 8 {
-                    for j in 0..<bw {
-                        let i = base + j, t = j * ts + r0
-                        store8(tile.lx + t, mul8(lam + i, x + i, wd))
-                        store8(tile.gm + t, gather8(gm + i, wd))
-                        store8(tile.g0 + t, gather8(g0 + i, wd))
-                        store8(tile.gp + t, gather8(gp + i, wd))
+                var j = 0
+                while j < bw4 {
+                    let i = base + j, t = j * ts + r0
+                    transposeIn(lam + i, x + i, tile.lx + t, wd, ts)
+                    transposeIn(gm + i, tile.gm + t, wd, ts)
+                    transposeIn(g0 + i, tile.g0 + t, wd, ts)
+                    transposeIn(gp + i, tile.gp + t, wd, ts)
+                    j += 4
+                }
+                while j < bw {
+                    for rr in 0..<4 {
+                        let i = base + rr * wd + j, t = j * ts + r0 + rr
+                        tile.lx[t] = lam[i] * x[i]
+                        tile.gm[t] = gm[i]; tile.g0[t] = g0[i]; tile.gp[t] = gp[i]
                     }
-                } else {
+                    j += 1
+                }
+                r0 += 4
+            }
+            if r0 < h {
+                let base = r0 * wd + w0
+                for rr in 0..<(h - r0) {
                     for j in 0..<bw {
-                        for rr in 0..<rows {
-                            let i = base + rr * wd + j, t = j * ts + r0 + rr
-                            tile.lx[t] = lam[i] * x[i]
-                            tile.gm[t] = gm[i]; tile.g0[t] = g0[i]; tile.gp[t] = gp[i]
-                        }
+                        let i = base + rr * wd + j, t = j * ts + r0 + rr
+                        tile.lx[t] = lam[i] * x[i]
+                        tile.gm[t] = gm[i]; tile.g0[t] = g0[i]; tile.gp[t] = gp[i]
                     }
                 }
-                r0 += 8
             }
+            // Where the next block's inputs start (this map's next columns, or the next map's first ones):
+            // their lines are prefetched during the column steps, a few rows per step.
+            let (nw0, noff): (Int, Int) = w0 + bw < wd ? (w0 + bw, 0) : (0, nextMap)
+            let nbw = noff == 0 && w0 + bw >= wd ? 0 : min(tile.block, wd - nw0)
+            var pr = 0, pw = 0
             // Column steps: contiguous over rows.
             for j in 0..<bw {
+                if nbw > 0 {
+                    let pe = (j + 1) * h / bw
+                    while pr < pe {
+                        let i = noff + pr * wd + nw0
+                        var c = 0
+                        while c < nbw {
+                            prefetch(x + i + c); prefetch(lam + i + c); prefetch(gm + i + c)
+                            prefetch(g0 + i + c); prefetch(gp + i + c)
+                            c += 16
+                        }
+                        prefetch(x + i + nbw - 1); prefetch(lam + i + nbw - 1); prefetch(gm + i + nbw - 1)
+                        prefetch(g0 + i + nbw - 1); prefetch(gp + i + nbw - 1)
+                        pr += 1
+                    }
+                }
+                do {
+                    // This block's output lines, fetched for writing before the transpose-out.
+                    let pe = (j + 1) * h / bw
+                    while pw < pe {
+                        let i = pw * wd + w0
+                        var c = 0
+                        while c < bw { prefetchW(out + i + c); c += 16 }
+                        prefetchW(out + i + bw - 1)
+                        pw += 1
+                    }
+                }
                 let cur = tile.hs + (j + 1) * slot + 1
                 let lx = tile.lx + j * ts
                 if (w0 + j) % chunk == 0 {
@@ -125,24 +176,27 @@ public enum GSPNScan {
                     step(cur, lx, a, b, c, prev, h)
                 }
             }
-            // Transpose out, 8 rows at a time: 8 contiguous floats of a hidden-state column are
-            // spread over 8 output rows, each written along j.
+            // Transpose out, 4×4 blocks in registers.
             r0 = 0
-            while r0 < h {
-                let rows = min(8, h - r0)
+            while r0 < h4 {
                 let base = r0 * wd + w0
-                for j in 0..<bw {
-                    let src = tile.hs + (j + 1) * slot + 1 + r0
-                    let dst = out + base + j
-                    if rows == 8 {
-                        let v = UnsafeRawPointer(src).loadUnaligned(as: SIMD8<Float>.self)
-                        dst[0] = v[0]; dst[wd] = v[1]; dst[2 * wd] = v[2]; dst[3 * wd] = v[3]
-                        dst[4 * wd] = v[4]; dst[5 * wd] = v[5]; dst[6 * wd] = v[6]; dst[7 * wd] = v[7]
-                    } else {
-                        for rr in 0..<rows { dst[rr * wd] = src[rr] }
-                    }
+                var j = 0
+                while j < bw4 {
+                    transposeOut(tile.hs + (j + 1) * slot + 1 + r0, slot, out + base + j, wd)
+                    j += 4
                 }
-                r0 += 8
+                while j < bw {
+                    let src = tile.hs + (j + 1) * slot + 1 + r0
+                    for rr in 0..<4 { out[base + rr * wd + j] = src[rr] }
+                    j += 1
+                }
+                r0 += 4
+            }
+            if r0 < h {
+                let base = r0 * wd + w0
+                for rr in 0..<(h - r0) {
+                    for j in 0..<bw { out[base + rr * wd + j] = tile.hs[(j + 1) * slot + 1 + r0 + rr] }
+                }
             }
             // Carry the last column into slot 0.
             (tile.hs + 1).update(from: tile.hs + bw * slot + 1, count: h)
@@ -150,20 +204,54 @@ public enum GSPNScan {
         }
     }
 
-    /// Eight floats a column apart (`p[0], p[stride], …`).
-    @inline(__always)
-    static func gather8(_ p: UnsafePointer<Float>, _ stride: Int) -> SIMD8<Float> {
-        SIMD8(p[0], p[stride], p[2 * stride], p[3 * stride], p[4 * stride], p[5 * stride], p[6 * stride], p[7 * stride])
-    }
+    typealias V4 = SIMD4<Float>
 
     @inline(__always)
-    static func mul8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ stride: Int) -> SIMD8<Float> {
-        gather8(a, stride) * gather8(b, stride)
-    }
+    static func prefetch(_ p: UnsafePointer<Float>) { _gspnPrefetch(UnsafeRawPointer(p), 0, 3, 1) }
+    @inline(__always)
+    static func prefetchW(_ p: UnsafeMutablePointer<Float>) { _gspnPrefetch(UnsafeRawPointer(p), 1, 3, 1) }
 
     @inline(__always)
-    static func store8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+    static func load4(_ p: UnsafePointer<Float>) -> V4 { UnsafeRawPointer(p).loadUnaligned(as: V4.self) }
+
+    @inline(__always)
+    static func store4(_ p: UnsafeMutablePointer<Float>, _ v: V4) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: V4.self)
+    }
+
+    /// 4×4 transpose: rows `r0…r3` in, columns out.
+    @inline(__always)
+    static func transpose(_ r0: V4, _ r1: V4, _ r2: V4, _ r3: V4) -> (V4, V4, V4, V4) {
+        let t0 = V4(r0[0], r1[0], r0[1], r1[1]), t1 = V4(r2[0], r3[0], r2[1], r3[1])
+        let t2 = V4(r0[2], r1[2], r0[3], r1[3]), t3 = V4(r2[2], r3[2], r2[3], r3[3])
+        return (V4(lowHalf: t0.lowHalf, highHalf: t1.lowHalf), V4(lowHalf: t0.highHalf, highHalf: t1.highHalf),
+                V4(lowHalf: t2.lowHalf, highHalf: t3.lowHalf), V4(lowHalf: t2.highHalf, highHalf: t3.highHalf))
+    }
+
+    /// 4 rows × 4 columns of `p` (row stride `s`) into 4 tile columns of `q` (column stride `ts`).
+    @inline(__always)
+    static func transposeIn(_ p: UnsafePointer<Float>, _ q: UnsafeMutablePointer<Float>, _ s: Int, _ ts: Int) {
+        let c = transpose(load4(p), load4(p + s), load4(p + 2 * s), load4(p + 3 * s))
+        store4(q, c.0); store4(q + ts, c.1); store4(q + 2 * ts, c.2); store4(q + 3 * ts, c.3)
+    }
+
+    /// As `transposeIn` for the product `a⊙b`.
+    @inline(__always)
+    static func transposeIn(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ q: UnsafeMutablePointer<Float>, _ s: Int, _ ts: Int) {
+        let c = transpose(load4(a) * load4(b), load4(a + s) * load4(b + s),
+                          load4(a + 2 * s) * load4(b + 2 * s), load4(a + 3 * s) * load4(b + 3 * s))
+        store4(q, c.0); store4(q + ts, c.1); store4(q + 2 * ts, c.2); store4(q + 3 * ts, c.3)
+    }
+
+    /// 4 tile columns of `p` (column stride `ts`) × 4 rows into 4 rows of `q` (row stride `s`).
+    @inline(__always)
+    static func transposeOut(_ p: UnsafePointer<Float>, _ ts: Int, _ q: UnsafeMutablePointer<Float>, _ s: Int) {
+        let c = transpose(load4(p), load4(p + ts), load4(p + 2 * ts), load4(p + 3 * ts))
+        store4(q, c.0); store4(q + s, c.1); store4(q + 2 * s, c.2); store4(q + 3 * s, c.3)
+    }
+    @inline(__always)
+    static func transposeOut(_ p: UnsafeMutablePointer<Float>, _ ts: Int, _ q: UnsafeMutablePointer<Float>, _ s: Int) {
+        transposeOut(UnsafePointer(p), ts, q, s)
     }
 
     /// `cur[r] = lx[r] + a[r]·prev[r−1] + b[r]·prev[r] + c[r]·prev[r+1]` for r in 0..<h
