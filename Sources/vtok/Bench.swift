@@ -1,11 +1,12 @@
 import ArgumentParser
+import Encoders
 import Foundation
 import Pipeline
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure vtok's speed.",
-        subcommands: [Read.self, Encoder.self]
+        subcommands: [Read.self, Encoder.self, GSPN.self]
     )
 
     struct Read: ParsableCommand {
@@ -85,6 +86,42 @@ struct Bench: ParsableCommand {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 print(String(decoding: try encoder.encode(results), as: UTF8.self))
+            }
+        }
+    }
+
+    struct GSPN: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "gspn",
+            abstract: "GSPN scan throughput against memory bandwidth, and encoder time against resolution.",
+            discussion: """
+                Example:
+                  vtok bench gspn --size 512,1024,2048 --weights gspn_t.safetensors
+                Without --weights only the scan is measured (maps of the GSPN-T first stage at each size).
+                """
+        )
+
+        @Option(help: "Frame sides in pixels, comma-separated.") var size = "512,1024,2048"
+        @Option(help: "A GSPN checkpoint, to time the whole encoder too.") var weights: String?
+
+        func run() throws {
+            let sides = size.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !sides.isEmpty, sides.allSatisfy({ $0 > 0 && $0 % 32 == 0 }) else {
+                throw ValidationError("--size \(size): give positive multiples of 32, e.g. 512,1024")
+            }
+            for side in sides {
+                // The first stage works on a side/4 grid with 4 directions × 96 channels (GSPN-T).
+                let grid = side / 4
+                let (scan, copy) = GSPNBenchmark.scanThroughput(maps: 4 * 96, height: grid, width: grid)
+                print(String(format: "scan %4d px  %3d×%-3d grid, 384 maps: %.1f GB/s touched, copy %.1f GB/s (same run): %.0f%%",
+                    side, grid, grid, scan, copy, 100 * scan / copy))
+            }
+            if let weights {
+                let encoder = try EncoderSpec(name: "gspn", weights: (weights as NSString).expandingTildeInPath).load()
+                for side in sides {
+                    let r = try EncoderBenchmark(encoder: encoder).run(frames: 1, side: side, keep: 1)
+                    print(String(format: "encoder %4d px  %.3f s per frame, peak memory %.0f MB", side, r.denseSeconds, Double(r.peakMemory) / 1e6))
+                }
             }
         }
     }
