@@ -13,18 +13,26 @@ import Testing
         return try runner.run(input: video, output: path)
     }
 
+    /// A test clip, a random checkpoint made by the reference script, and the full pixel pack
+    /// of the sampled frames (to rebuild the frames the reference encodes).
+    func prepare(in dir: URL, checkpoint arguments: [String], sampling: String) throws -> (video: String, checkpoint: String, full: String) {
+        let video = try TokenPackTests.clip(in: dir)
+        let checkpoint = dir.appendingPathComponent("radio").path
+        try TestSupport.runPython("tools/reference/radio_reference.py", ["make-checkpoint", checkpoint] + arguments)
+        let full = dir.appendingPathComponent("full.safetensors").path
+        _ = try run(sampling, video: video, to: full)
+        return (video, checkpoint, full)
+    }
+
     @Test func sparseEncodingMatchesTheReference() throws {
         let dir = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let video = try TokenPackTests.clip(in: dir)
-        let checkpoint = dir.appendingPathComponent("radio").path
-        try TestSupport.runPython(
-            "tools/reference/radio_reference.py",
-            ["make-checkpoint", checkpoint, "--embed", "64", "--depth", "2", "--heads", "4", "--mlp", "128", "--prefix", "3",
-             "--num-cls", "2", "--seed", "5"])
         let sampling = "sampling: {frames: 3}\nresize: {size: 64x48}\n"
-        let full = dir.appendingPathComponent("full.safetensors").path
-        _ = try run(sampling, video: video, to: full)
+        let (video, checkpoint, full) = try prepare(
+            in: dir,
+            checkpoint: ["--embed", "64", "--depth", "2", "--heads", "4", "--mlp", "128", "--prefix", "3", "--num-cls", "2",
+                         "--seed", "5"],
+            sampling: sampling)
         let encoded = dir.appendingPathComponent("encoded.safetensors").path
         let result = try run(
             sampling + "reduce: [evs:rate=0.5]\nencoder: {name: c-radio, weights: \(checkpoint)}\n", video: video, to: encoded)
@@ -62,15 +70,12 @@ import Testing
     @Test func vitdetWindowsEncodeWholeFramesAndRefusePrunedOnes() throws {
         let dir = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let video = try TokenPackTests.clip(in: dir)
-        let checkpoint = dir.appendingPathComponent("radio").path
-        try TestSupport.runPython(
-            "tools/reference/radio_reference.py",
-            ["make-checkpoint", checkpoint, "--embed", "32", "--depth", "8", "--heads", "2", "--mlp", "64", "--prefix", "2",
-             "--num-cls", "1", "--seed", "9"])
         let sampling = "sampling: {frames: 2}\nresize: {size: 64}\n"
-        let full = dir.appendingPathComponent("full.safetensors").path
-        _ = try run(sampling, video: video, to: full)
+        let (video, checkpoint, full) = try prepare(
+            in: dir,
+            checkpoint: ["--embed", "32", "--depth", "8", "--heads", "2", "--mlp", "64", "--prefix", "2", "--num-cls", "1",
+                         "--seed", "9"],
+            sampling: sampling)
         let encoded = dir.appendingPathComponent("encoded.safetensors").path
         _ = try run(sampling + "encoder: {name: c-radio, weights: \(checkpoint), vitdet_window: 2}\n", video: video, to: encoded)
         let script = """
