@@ -78,77 +78,76 @@ public enum GSPNCore {
             throw GSPNCoreError("GSPN core: input has \(x.count) values, expected C'·H·W = \(c)·\(height)·\(width) = \(c * n)")
         }
         let k4 = 4 * c
-        var z = [Float](repeating: 0, count: s * n)
-        var gates = [Float](repeating: 0, count: 3 * k4 * n)
-        var lam = [Float](repeating: 0, count: k4 * n)
-        var uGate = [Float](repeating: 0, count: k4 * n)
-        var dSkip = [Float](repeating: 0, count: k4 * n)
-        var xs = [Float](repeating: 0, count: k4 * n)
-        var hs = [Float](repeating: 0, count: k4 * n)
-        var y = [Float](repeating: 0, count: c * n)
+        // Scratch from a reusable pool (no zero-fill, no fresh page faults per block). U and Ds are
+        // never materialised: they are projected from z inside the merge.
+        let zBuf = GSPNScratch.take(s * n), gBuf = GSPNScratch.take(3 * k4 * n), lBuf = GSPNScratch.take(k4 * n)
+        let xsBuf = GSPNScratch.take(k4 * n), hsBuf = GSPNScratch.take(k4 * n)
+        defer { for b in [zBuf, gBuf, lBuf, xsBuf, hsBuf] { GSPNScratch.give(b) } }
+        let z = zBuf.pointer, g = gBuf.pointer, lam = lBuf.pointer, xs = xsBuf.pointer, hs = hsBuf.pointer
+        var y = [Float](unsafeUninitializedCapacity: c * n) { _, count in count = c * n }
 
         x.withUnsafeBufferPointer { xp in
             let xb = xp.baseAddress!
             // 1×1 convs as channel-first GEMMs: out[O × HW] = W[O × I] · in[I × HW].
             weights.down.withUnsafeBufferPointer { wp in
-                z.withUnsafeMutableBufferPointer { zp in
-                    Kernels.gemm(s, n, c, wp.baseAddress!, c, xb, n, transposeB: false, beta: 0, zp.baseAddress!, n)
-                }
+                Kernels.gemm(s, n, c, wp.baseAddress!, c, xb, n, transposeB: false, beta: 0, z, n)
             }
-            z.withUnsafeBufferPointer { zp in
-                let zb = zp.baseAddress!
-                func project(_ w: [Float], _ rows: Int, _ out: inout [Float]) {
-                    w.withUnsafeBufferPointer { wp in
-                        out.withUnsafeMutableBufferPointer { op in
-                            Kernels.gemm(rows, n, s, wp.baseAddress!, s, zb, n, transposeB: false, beta: 0, op.baseAddress!, n)
-                        }
-                    }
-                }
-                project(weights.up, 3 * k4, &gates)
-                project(weights.lambda, k4, &lam)
-                project(weights.u, k4, &uGate)
-                project(weights.d, k4, &dSkip)
+            weights.up.withUnsafeBufferPointer { wp in
+                Kernels.gemm(3 * k4, n, s, wp.baseAddress!, s, z, n, transposeB: false, beta: 0, g, n)
             }
-            xs.withUnsafeMutableBufferPointer { sp in
-                stackDirections(xb, channels: c, side: height, into: sp.baseAddress!)
+            weights.lambda.withUnsafeBufferPointer { wp in
+                Kernels.gemm(k4, n, s, wp.baseAddress!, s, z, n, transposeB: false, beta: 0, lam, n)
             }
+            stackDirections(xb, channels: c, side: height, into: xs)
         }
-        gates.withUnsafeMutableBufferPointer { gp in
-            let g = gp.baseAddress!
-            GSPNScan.normalizeGates(minus: g, zero: g + k4 * n, plus: g + 2 * k4 * n, maps: k4, height: height, width: width)
-            xs.withUnsafeBufferPointer { sp in
-                lam.withUnsafeBufferPointer { lp in
-                    hs.withUnsafeMutableBufferPointer { hp in
-                        GSPNScan.scan(input: sp.baseAddress!, lambda: lp.baseAddress!,
-                                      gateMinus: g, gateZero: g + k4 * n, gatePlus: g + 2 * k4 * n,
-                                      maps: k4, height: height, width: width, chunk: chunk, into: hp.baseAddress!)
-                    }
-                }
-            }
-        }
-        // Y = U ⊙ Hs + Ds ⊙ xs, merged over the four directions in the array frame.
+        GSPNScan.normalizeGates(minus: g, zero: g + k4 * n, plus: g + 2 * k4 * n, maps: k4, height: height, width: width)
+        GSPNScan.scan(input: xs, lambda: lam, gateMinus: g, gateZero: g + k4 * n, gatePlus: g + 2 * k4 * n,
+                      maps: k4, height: height, width: width, chunk: chunk, into: hs)
+        // Y = U ⊙ Hs + Ds ⊙ xs, merged over the four directions in the array frame, with
+        // U = W_U·z and Ds = W_D·z computed a pixel block at a time.
         let m = weights.merge
-        let (m0, m1, m2, m3) = (m[0], m[1], m[2], m[3])
         let cn = c * n
-        hs.withUnsafeBufferPointer { hp in
-            uGate.withUnsafeBufferPointer { up in
-                dSkip.withUnsafeBufferPointer { dp in
-                    xs.withUnsafeBufferPointer { sp in
-                        y.withUnsafeMutableBufferPointer { yp in
-                            let h = hp.baseAddress!, u = up.baseAddress!, d = dp.baseAddress!, xv = sp.baseAddress!
-                            let out = yp.baseAddress!
-                            for i in 0..<cn {
-                                let y0 = u[i] * h[i] + d[i] * xv[i]
-                                let y1 = u[cn + i] * h[cn + i] + d[cn + i] * xv[cn + i]
-                                let y2 = u[2 * cn + i] * h[2 * cn + i] + d[2 * cn + i] * xv[2 * cn + i]
-                                let y3 = u[3 * cn + i] * h[3 * cn + i] + d[3 * cn + i] * xv[3 * cn + i]
-                                out[i] = m0 * y0 + m1 * y1 + m2 * y2 + m3 * y3
+        weights.u.withUnsafeBufferPointer { wup in
+            weights.d.withUnsafeBufferPointer { wdp in
+                y.withUnsafeMutableBufferPointer { yp in
+                    nonisolated(unsafe) let wu = wup.baseAddress!, wd = wdp.baseAddress!, out = yp.baseAddress!
+                    nonisolated(unsafe) let zb = UnsafePointer(z), h = UnsafePointer(hs), xv = UnsafePointer(xs)
+                    let block = 512
+                    GSPNParallel.forEachRange(c, parts: min(GSPNParallel.workers, max(1, cn * 4 * (2 * s + 4) / 65_536))) { range in
+                        let tmp = UnsafeMutablePointer<Float>.allocate(capacity: 2 * block)
+                        defer { tmp.deallocate() }
+                        let uu = tmp, dd = tmp + block
+                        for ch in range {
+                            var p0 = 0
+                            while p0 < n {
+                                let len = min(block, n - p0)
+                                let o = out + ch * n + p0
+                                for k in 0..<4 {
+                                    let row = k * c + ch
+                                    let wur = wu + row * s, wdr = wd + row * s
+                                    uu.update(repeating: 0, count: len)
+                                    dd.update(repeating: 0, count: len)
+                                    for t in 0..<s {
+                                        let a = wur[t], b = wdr[t]
+                                        let zr = zb + t * n + p0
+                                        for j in 0..<len { let zv = zr[j]; uu[j] += a * zv; dd[j] += b * zv }
+                                    }
+                                    let hr = h + row * n + p0, xr = xv + row * n + p0
+                                    let mk = m[k]
+                                    if k == 0 {
+                                        for j in 0..<len { o[j] = mk * (uu[j] * hr[j] + dd[j] * xr[j]) }
+                                    } else {
+                                        for j in 0..<len { o[j] += mk * (uu[j] * hr[j] + dd[j] * xr[j]) }
+                                    }
+                                }
+                                p0 += len
                             }
                         }
                     }
                 }
             }
         }
+        _ = cn
         return y
     }
 
@@ -156,17 +155,65 @@ public enum GSPNCore {
     /// k = 0: x, 1: xᵀ, 2: flip_W(x), 3: flip_W(xᵀ) (channel index k·C' + c).
     static func stackDirections(_ x: UnsafePointer<Float>, channels: Int, side: Int, into xs: UnsafeMutablePointer<Float>) {
         let n = side * side, cn = channels * n
-        for ch in 0..<channels {
-            let src = x + ch * n
-            let d0 = xs + ch * n, d1 = xs + cn + ch * n, d2 = xs + 2 * cn + ch * n, d3 = xs + 3 * cn + ch * n
-            for i in 0..<side {
-                for j in 0..<side {
-                    d0[i * side + j] = src[i * side + j]
-                    d1[i * side + j] = src[j * side + i]
-                    d2[i * side + j] = src[i * side + (side - 1 - j)]
-                    d3[i * side + j] = src[(side - 1 - j) * side + i]
+        nonisolated(unsafe) let x = x, xs = xs
+        let tile = 32
+        GSPNParallel.forEachRange(channels, parts: min(GSPNParallel.workers, max(1, channels * n / 16_384))) { range in
+            for ch in range {
+                let src = x + ch * n
+                let d0 = xs + ch * n, d1 = xs + cn + ch * n, d2 = xs + 2 * cn + ch * n, d3 = xs + 3 * cn + ch * n
+                d0.update(from: src, count: n)
+                for i in 0..<side {
+                    let sr = src + i * side, dr = d2 + i * side
+                    for j in 0..<side { dr[j] = sr[side - 1 - j] }
+                }
+                // d1[i][j] = src[j][i]; d3[i][j] = src[side-1-j][i], tiled for cache reuse.
+                var j0 = 0
+                while j0 < side {
+                    let j1 = min(side, j0 + tile)
+                    var i0 = 0
+                    while i0 < side {
+                        let i1 = min(side, i0 + tile)
+                        for i in i0..<i1 {
+                            let r1 = d1 + i * side, r3 = d3 + i * side
+                            for j in j0..<j1 {
+                                r1[j] = src[j * side + i]
+                                r3[j] = src[(side - 1 - j) * side + i]
+                            }
+                        }
+                        i0 = i1
+                    }
+                    j0 = j1
                 }
             }
         }
+    }
+}
+
+/// A pool of large float buffers reused across GSPN blocks, so that the multi-megabyte
+/// temporaries are neither zero-filled nor page-faulted in afresh for every block.
+enum GSPNScratch {
+    struct Buffer: @unchecked Sendable { let pointer: UnsafeMutablePointer<Float>; let capacity: Int }
+    nonisolated(unsafe) private static var pool: [Buffer] = []
+    private static let lock = NSLock()
+
+    /// A buffer of at least `count` floats (uninitialised).
+    static func take(_ count: Int) -> Buffer {
+        let count = max(1, count)
+        lock.lock()
+        var best = -1
+        for (i, b) in pool.enumerated() where b.capacity >= count && (best < 0 || b.capacity < pool[best].capacity) { best = i }
+        if best >= 0 { let b = pool.remove(at: best); lock.unlock(); return b }
+        lock.unlock()
+        return Buffer(pointer: .allocate(capacity: count), capacity: count)
+    }
+
+    static func give(_ b: Buffer) {
+        lock.lock(); pool.append(b); lock.unlock()
+    }
+
+    /// Frees every pooled buffer.
+    static func drain() {
+        lock.lock(); let all = pool; pool = []; lock.unlock()
+        for b in all { b.pointer.deallocate() }
     }
 }

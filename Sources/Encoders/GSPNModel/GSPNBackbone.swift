@@ -45,6 +45,7 @@ struct GSPNBackbone {
     /// the input and after every layer (see ``GSPNBlock``).
     func forward(_ image: [Float], height: Int, width: Int, stage: Int, mask: GSPNCellMask? = nil) throws -> (features: [Float], height: Int, width: Int) {
         let w = weights
+        defer { GSPNScratch.drain() }
         var x = GSPNOps.toChannelLast(image, pixels: height * width, channels: 3)
         var h = height, wd = width
         func keep(_ stride: Int) -> [Bool]? { mask?.at(stride: stride, height: h, width: wd) }

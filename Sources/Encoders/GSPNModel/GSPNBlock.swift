@@ -39,12 +39,12 @@ struct GSPNBlock {
         GSPNOps.grn(&y, rows: n, dim: ci, gamma: w.grnGamma, beta: w.grnBeta, keep: keep)
         let op = GSPNOps.linear(y, rows: n, inDim: ci, weight: w.outProj, bias: nil, outDim: c)
         var out = x
-        for i in 0..<out.count { out[i] += op[i] }
+        GSPNOps.add(&out, op)
         var m = GSPNOps.layerNorm(out, rows: n, dim: c, w.norm2)
         var hidden = GSPNOps.linear(m, rows: n, inDim: c, weight: w.fc1, bias: w.fc1Bias, outDim: 4 * c)
         GSPNOps.gelu(&hidden)
         m = GSPNOps.linear(hidden, rows: n, inDim: 4 * c, weight: w.fc2, bias: w.fc2Bias, outDim: c)
-        for i in 0..<out.count { out[i] += m[i] }
+        GSPNOps.add(&out, m)
         GSPNOps.mask(&out, dim: c, keep: keep)
         return out
     }

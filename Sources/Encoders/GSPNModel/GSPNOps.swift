@@ -4,30 +4,56 @@ import Foundation
 enum GSPNOps {
     /// `[H·W, C]` → `[C, H·W]`.
     static func toChannelFirst(_ x: [Float], pixels: Int, channels: Int) -> [Float] {
-        var out = [Float](repeating: 0, count: x.count)
+        transpose(x, rows: pixels, cols: channels)
+    }
+
+    /// `[C, H·W]` → `[H·W, C]`.
+    static func toChannelLast(_ x: [Float], pixels: Int, channels: Int) -> [Float] {
+        transpose(x, rows: channels, cols: pixels)
+    }
+
+    /// Row-major `[rows, cols]` → `[cols, rows]`, tiled, the output rows split over the cores.
+    static func transpose(_ x: [Float], rows: Int, cols: Int) -> [Float] {
+        let count = rows * cols
+        var out = [Float](unsafeUninitializedCapacity: count) { _, c in c = count }
         x.withUnsafeBufferPointer { s in
             out.withUnsafeMutableBufferPointer { d in
                 let src = s.baseAddress!, dst = d.baseAddress!
-                Kernels.parallelRows(channels, work: pixels) { range in
-                    for c in range { for p in 0..<pixels { dst[c * pixels + p] = src[p * channels + c] } }
+                let tile = 32
+                let tilesOut = (cols + tile - 1) / tile
+                Kernels.parallelRows(tilesOut, work: rows * tile) { range in
+                    for t in range {
+                        let c0 = t * tile, c1 = min(cols, c0 + tile)
+                        var r0 = 0
+                        while r0 < rows {
+                            let r1 = min(rows, r0 + tile)
+                            for c in c0..<c1 {
+                                let drow = dst + c * rows
+                                for r in r0..<r1 { drow[r] = src[r * cols + c] }
+                            }
+                            r0 = r1
+                        }
+                    }
                 }
             }
         }
         return out
     }
 
-    /// `[C, H·W]` → `[H·W, C]`.
-    static func toChannelLast(_ x: [Float], pixels: Int, channels: Int) -> [Float] {
-        var out = [Float](repeating: 0, count: x.count)
-        x.withUnsafeBufferPointer { s in
-            out.withUnsafeMutableBufferPointer { d in
-                let src = s.baseAddress!, dst = d.baseAddress!
-                Kernels.parallelRows(pixels, work: channels) { range in
-                    for p in range { for c in 0..<channels { dst[p * channels + c] = src[c * pixels + p] } }
+    /// `x += y` elementwise, over the cores.
+    static func add(_ x: inout [Float], _ y: [Float]) {
+        let n = x.count
+        x.withUnsafeMutableBufferPointer { xs in
+            y.withUnsafeBufferPointer { ys in
+                let dst = xs.baseAddress!, src = ys.baseAddress!
+                let block = 16_384
+                Kernels.parallelRows((n + block - 1) / block, work: block) { range in
+                    for b in range {
+                        for i in (b * block)..<min(n, (b + 1) * block) { dst[i] += src[i] }
+                    }
                 }
             }
         }
-        return out
     }
 
     /// `x · Wᵀ (+ bias)` for `x [rows, inDim]`, W `[outDim, inDim]`.
