@@ -106,7 +106,7 @@ public struct PipelineSpec: Sendable, Equatable {
                 try Self.fields(value, section: key, file: origin) { k, v in
                     switch k {
                     case "name": encoder = v.string
-                    case "weights": weights = v.string.map(Self.expandingTilde)
+                    case "weights": weights = v.string.map { ($0 as NSString).expandingTildeInPath }
                     case "align_corners": alignCorners = try Self.boolean(v, "encoder.align_corners", origin)
                     case "vitdet_window": vitdetWindow = try Self.integer(v, "encoder.vitdet_window", origin)
                     case "stage": stage = try Self.integer(v, "encoder.stage", origin)
@@ -257,12 +257,6 @@ public struct PipelineSpec: Sendable, Equatable {
             throw PipelineError("--size \(text) is larger than 8192 pixels a side")
         }
         return size
-    }
-
-    /// `~/x` with the home folder.
-    static func expandingTilde(_ path: String) -> String {
-        guard path.hasPrefix("~/"), let home = ProcessInfo.processInfo.environment["HOME"] else { return path }
-        return home + path.dropFirst()
     }
 
     // MARK: YAML helpers

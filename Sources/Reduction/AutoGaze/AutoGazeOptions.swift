@@ -31,7 +31,7 @@ public struct AutoGazeOptions: Sendable, Hashable {
         let psnr = try spec.double("psnr")
         let l1 = try spec.double("l1")
         let threshold = try spec.double("threshold")
-        modelPath = spec.value("model").map(Self.expandingTilde)
+        modelPath = spec.value("model").map { ($0 as NSString).expandingTildeInPath }
         maxRatio = try spec.double("max-ratio") ?? 0.75
         guard maxRatio > 0 && maxRatio <= 1 else {
             throw ReductionError("autogaze: max-ratio=\(spec.value("max-ratio")!) must be in (0, 1] — the largest fraction of the 265 tokens per frame, e.g. max-ratio=0.3")
@@ -78,9 +78,4 @@ public struct AutoGazeOptions: Sendable, Hashable {
 
     /// Tokens allowed per tile-frame: `max(1, floor(maxRatio · 265))`.
     public var cap: Int { max(1, Int((maxRatio * Double(GazeLayout.tokensPerTile)).rounded(.down))) }
-
-    static func expandingTilde(_ path: String) -> String {
-        guard path.hasPrefix("~/"), let home = ProcessInfo.processInfo.environment["HOME"] else { return path }
-        return home + path.dropFirst()
-    }
 }
