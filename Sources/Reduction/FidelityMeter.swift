@@ -57,26 +57,9 @@ public final class FidelityMeter {
 
     /// The planar image behind a frame's full grid of scale-0 patches.
     static func image(of frame: TokenSet, width: Int, height: Int) -> [Float] {
-        var image = [Float](repeating: 0, count: 3 * width * height)
-        let d = frame.dimension
-        let patch = frame.cellSizes.first ?? 16
-        let plane = width * height
-        frame.features.withUnsafeBufferPointer { features in
-            image.withUnsafeMutableBufferPointer { out in
-                for (i, coord) in frame.coords.enumerated() where coord.scale == 0 {
-                    let token = features.baseAddress! + i * d
-                    let y0 = Int(coord.row) * patch, x0 = Int(coord.col) * patch
-                    guard y0 + patch <= height, x0 + patch <= width else { continue }
-                    for c in 0..<3 {
-                        for y in 0..<patch {
-                            (out.baseAddress! + c * plane + (y0 + y) * width + x0)
-                                .update(from: token + (c * patch + y) * patch, count: patch)
-                        }
-                    }
-                }
-            }
-        }
-        return image
+        var canvas = FrameCanvas(width: width, height: height, value: 0)
+        canvas.paint(frame, tokens: 0..<frame.count)
+        return canvas.pixels
     }
 
     /// Mean squared error over every value of every frame measured so far.

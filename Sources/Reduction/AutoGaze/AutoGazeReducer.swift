@@ -19,7 +19,7 @@ public final class AutoGazeReducer: TokenReducer {
     public private(set) var framesShortOfTarget = 0
 
     private var layout: GazeLayout?
-    private var lastSeen: [Float] = []
+    private var lastSeen: FrameCanvas?
     private var selectors: [GreedyGazeSelector] = []
     private let model: GazeModel?
     // Model mode: frames wait here until a 16-frame chunk is complete.
@@ -77,7 +77,7 @@ public final class AutoGazeReducer: TokenReducer {
         if layout == nil {
             let layout = try GazeLayout(width: width, height: height)
             self.layout = layout
-            lastSeen = [Float](repeating: FidelityMeter.initialValue, count: 3 * width * height)
+            lastSeen = FrameCanvas(width: width, height: height, value: FidelityMeter.initialValue)
             let (metric, target): (GreedyGazeSelector.Metric, Double) =
                 switch options.target {
                 case .psnr(let db): (.squared, pow(10, -db / 10))
@@ -92,20 +92,9 @@ public final class AutoGazeReducer: TokenReducer {
             throw ReductionError("autogaze: frame size changed to \(width)x\(height) mid-stream")
         }
         // The frame: last seen content, overwritten by the patches present.
+        lastSeen!.paint(clip, tokens: range)
         let plane = width * height
-        clip.features.withUnsafeBufferPointer { features in
-            lastSeen.withUnsafeMutableBufferPointer { image in
-                for i in range where clip.coords[i].scale == 0 {
-                    let token = features.baseAddress! + i * clip.dimension
-                    let y0 = Int(clip.coords[i].row) * 16, x0 = Int(clip.coords[i].col) * 16
-                    for c in 0..<3 {
-                        for y in 0..<16 {
-                            (image.baseAddress! + c * plane + (y0 + y) * width + x0).update(from: token + (c * 16 + y) * 16, count: 16)
-                        }
-                    }
-                }
-            }
-        }
+        let image = lastSeen!.pixels
         let tiles = layout!.tiles
         let side = GazeLayout.tileSide
         var pyramids: [TilePyramid] = []
@@ -115,7 +104,7 @@ public final class AutoGazeReducer: TokenReducer {
                 for c in 0..<3 {
                     for y in 0..<side {
                         let from = c * plane + (ty * side + y) * width + tx * side
-                        tile.replaceSubrange((c * side * side + y * side)..<(c * side * side + (y + 1) * side), with: lastSeen[from..<(from + side)])
+                        tile.replaceSubrange((c * side * side + y * side)..<(c * side * side + (y + 1) * side), with: image[from..<(from + side)])
                     }
                 }
                 pyramids.append(TilePyramid(tile: tile))
