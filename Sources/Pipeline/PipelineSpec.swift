@@ -218,8 +218,8 @@ public struct PipelineSpec: Sendable, Equatable {
                 throw PipelineError("autogaze needs a square size that is a multiple of 224 — use --size 224 or --size 448")
             }
         }
-        // Build each reducer once to validate its options and record its resolved form.
-        let chain = try reducers.map { try ReducerRegistry.make($0).specification }
+        // Check each reducer's options and record its resolved form.
+        let chain = try reducers.map(ReducerRegistry.specification(of:))
         var resolved = ResolvedPipeline(
             sampling: FrameSampling(mode: mode, maxFrames: maxFrames, start: start, end: end),
             resize: resize, reducers: chain, dtype: dtype, clipFrames: clip, specFile: source)

@@ -55,7 +55,7 @@ public struct RateDistortionSweep {
         last = last.merged(with: ReducerSpec(name: last.name, options: [(option, String(value))]))
         reducers.append(last)
         var run = pipeline
-        run.reducers = try (reducers).map { try ReducerRegistry.make($0).specification }
+        run.reducers = try reducers.map(ReducerRegistry.specification(of:))
         return run
     }
 
