@@ -1,3 +1,4 @@
+import Foundation
 import Reduction
 import VideoIO
 
@@ -6,7 +7,8 @@ import VideoIO
 /// tokens kept per frame (full height = a whole frame's finest grid).
 ///
 /// The runner hands it each decoded frame (it keeps half-size copies of the few it shows) and
-/// each reduced clip (it keeps the coordinates for those frames and every frame's count).
+/// each reduced clip (it keeps the coordinates for those frames and every frame's count). Frames
+/// arrive on the reading thread and clips on the reducing thread, so its state is behind a lock.
 public final class ReportPicture {
     /// Sampled positions shown as thumbnails.
     public let shownFrames: [Int]
@@ -16,6 +18,7 @@ public final class ReportPicture {
     private var coverage: [Int: [Int8]] = [:]
     private var counts: [Int] = []
     private var gridTokens = 0
+    private let lock = NSLock()
     private let patchSize: Int
 
     /// - Parameters:
@@ -46,12 +49,16 @@ public final class ReportPicture {
                 }
             }
         }
+        lock.lock()
+        defer { lock.unlock() }
         thumbnails[frame.sampleIndex] = (w, h, rgb)
         gridTokens = (frame.width / patchSize) * (frame.height / patchSize)
     }
 
     /// Records what survived of a clip.
     public func record(kept clip: TokenSet) {
+        lock.lock()
+        defer { lock.unlock() }
         counts.append(contentsOf: clip.tokensPerFrame)
         for coord in clip.coords where shownFrames.contains(Int(coord.t)) {
             guard let thumb = thumbnails[Int(coord.t)], Int(coord.scale) < clip.cellSizes.count else { continue }
@@ -70,6 +77,8 @@ public final class ReportPicture {
 
     /// Renders and writes the PNG atomically.
     public func write(to path: String) throws {
+        lock.lock()
+        defer { lock.unlock() }
         guard let first = shownFrames.first.flatMap({ thumbnails[$0] }) else {
             throw PipelineError("no frame to draw in '\(path)'")
         }
